@@ -3,13 +3,197 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import tomllib
 
 from .errors import LstmHarError
 
 log = logging.getLogger("lstm_har")
+
+
+# --------------------------------------------------------------------------- train / evaluate
+
+
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, defaulting to "not given" so files can fill the rest."""
+    from .train import TrainConfig
+
+    group = parser.add_argument_group("config (defaults reproduce the study)")
+    for f in dataclasses.fields(TrainConfig):
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        group.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            dest=f"cfg_{f.name}",
+            type=kind,
+            default=argparse.SUPPRESS,
+            metavar=f.name.upper(),
+            help=f"default: {f.default}",
+        )
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise LstmHarError(f"{path}: cannot read config ({e.strerror})") from None
+    try:
+        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
+        raise LstmHarError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'} ({e})") from None
+    if not isinstance(values, dict):
+        raise LstmHarError(f"{path}: expected a table of config fields")
+    return values
+
+
+def _resolve_config(args: argparse.Namespace) -> Any:
+    from .train import TrainConfig
+
+    values: dict[str, Any] = _read_config_file(Path(args.config)) if args.config else {}
+    values |= {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_")}
+    try:
+        return TrainConfig.from_dict(values)
+    except (TypeError, ValueError) as e:
+        raise LstmHarError(str(e)) from None
+
+
+def _progress(quiet: bool) -> Any:
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    def wrap(batches: Any, desc: str) -> Any:
+        # disable=None: no bar when stderr is not a terminal (logs, CI)
+        return tqdm(batches, desc=desc, leave=False, unit="batch", dynamic_ncols=True, disable=None)
+
+    return wrap
+
+
+def _epoch_logger(quiet: bool) -> Any:
+    def log_epoch(r: dict[str, Any]) -> None:
+        if not quiet:
+            log.info(
+                "epoch %3d  lr %.2e  train loss %.4f  val loss %.4f  val acc %.4f  "
+                "val bal. acc %.4f  (%.1fs)",
+                r["epoch"],
+                r["lr"],
+                r["train_loss"],
+                r.get("val_loss", float("nan")),
+                r.get("val_accuracy", float("nan")),
+                r.get("val_balanced_accuracy", float("nan")),
+                r["seconds"],
+            )
+
+    return log_epoch
+
+
+def _print_report(report: dict[str, Any], title: str) -> None:
+    t, v = report["test"], report["validation"]
+    print(f"{title}: task {report['task']}, model {report['model']}")
+    print(
+        f"  test       accuracy {t['accuracy']:.4f}  balanced {t['balanced_accuracy']:.4f}  "
+        f"macro-F1 {t['macro_f1']:.4f}  (n={t['n']})"
+    )
+    print(
+        f"  validation accuracy {v['accuracy']:.4f}  balanced {v['balanced_accuracy']:.4f}  "
+        f"macro-F1 {v['macro_f1']:.4f}  (n={v['n']})"
+    )
+    print(f"  majority baseline (test) {report['majority_baseline']['accuracy']:.4f}")
+    worst = min(t["per_subject"].items(), key=lambda kv: kv[1])
+    print(f"  per test subject: worst subject {worst[0]} at {worst[1]:.4f}")
+
+
+def _parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise LstmHarError(f"--seeds: expected comma-separated integers, got {text!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise LstmHarError(f"--seeds: expected distinct integers, got {text!r}")
+    return seeds
+
+
+SEEDS_FILE = "seeds.json"
+
+
+def _train(args: argparse.Namespace) -> int:
+    from . import checkpoint, runs
+
+    quiet = args.quiet
+    hooks = {"progress": _progress(quiet), "on_epoch": _epoch_logger(quiet)}
+    if args.resume:
+        out = Path(args.resume)
+        if (out / runs.CONFIG).is_file():
+            _print_report(runs.train_run(None, out, resume=True, **hooks), str(out))
+            return 0
+        if not (out / SEEDS_FILE).is_file():
+            raise LstmHarError(f"{out}: no run to resume (no {runs.CONFIG} or {SEEDS_FILE})")
+        plan = checkpoint.read_json(out / SEEDS_FILE)
+        return _train_seeds(out, plan["config"], plan["seeds"], hooks)
+    if args.out is None:
+        raise LstmHarError("train: give --out RUN_DIR (or --resume RUN_DIR)")
+    cfg = _resolve_config(args)
+    out = Path(args.out)
+    if args.seeds is None:
+        report = runs.train_run(cfg, out, **hooks)
+        _print_report(report, str(out))
+        print(f"  wrote {out}/ (model.safetensors, model.json, metrics.json, log.csv, plots)")
+        return 0
+    seeds = _parse_seeds(args.seeds)
+    if (out / SEEDS_FILE).exists():
+        raise LstmHarError(f"{out} already holds a seed sweep; continue it with --resume {out}")
+    checkpoint.write_json(out / SEEDS_FILE, {"config": cfg.to_dict(), "seeds": seeds})
+    return _train_seeds(out, cfg.to_dict(), seeds, hooks)
+
+
+def _train_seeds(out: Path, base: dict[str, Any], seeds: list[int], hooks: dict[str, Any]) -> int:
+    from . import checkpoint, runs
+    from .train import TrainConfig
+
+    reports = []
+    for seed in seeds:
+        run = runs.seed_dir(out, seed)
+        if (run / runs.METRICS).is_file():
+            reports.append(checkpoint.read_json(run / runs.METRICS))
+            continue
+        log.info("seed %d -> %s", seed, run)
+        resume = (run / runs.CONFIG).is_file()
+        cfg = None if resume else TrainConfig.from_dict(base | {"seed": seed})
+        reports.append(runs.train_run(cfg, run, resume=resume, **hooks))
+        _print_report(reports[-1], str(run))
+    summary = runs.write_summary(out, reports)
+    print(f"{len(seeds)} seeds ({', '.join(map(str, seeds))}), test mean ± sample std:")
+    for key in runs.SUMMARY_KEYS:
+        s = summary[f"test_{key}"]
+        print(
+            f"  {key:<18} {100 * s['mean']:.2f} ± {100 * s['std']:.2f} %  "
+            f"(min {100 * s['min']:.2f}, max {100 * s['max']:.2f})"
+        )
+    print(
+        f"  mean training time {summary['train_seconds_mean']:.0f} s per seed; "
+        f"wrote {out / runs.SUMMARY}"
+    )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .runs import evaluate_run
+
+    report = evaluate_run(Path(args.run_dir))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_report(report, args.run_dir)
+    return 0
+
+
+# --------------------------------------------------------------------------- data
 
 
 def _data_info(args: argparse.Namespace) -> int:
@@ -36,10 +220,25 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", required=True)
     info = data_sub.add_parser("info", help="windows per split and activity vs the official set")
     info.add_argument(
-        "--data", default=None,
+        "--data",
+        default=None,
         help="UCI HAR folder/zip or HAPT RawData folder (default: packaged, offline)",
-    )  # fmt: skip
+    )
     info.set_defaults(func=_data_info)
+
+    train = sub.add_parser("train", help="train and evaluate a model into a run directory")
+    train.add_argument("--out", help="run directory to create")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run or sweep")
+    train.add_argument("--config", help="JSON or TOML file of config fields (flags override)")
+    train.add_argument("--seeds", help="comma-separated seeds: one run each, then mean ± std")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bars or epoch log")
+    _config_args(train)
+    train.set_defaults(func=_train)
+
+    evaluate = sub.add_parser("evaluate", help="recompute a run's metrics from its checkpoint")
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    evaluate.add_argument("--json", action="store_true", help="print the full metrics as JSON")
+    evaluate.set_defaults(func=_evaluate)
     return parser
 
 

@@ -1,0 +1,206 @@
+"""Run directories: train, resume, evaluate and summarise seeds, writing every artefact.
+
+A run directory holds ``config.json`` (the resolved config), ``train_state.safetensors``
+(for ``--resume``), the checkpoint ``model.safetensors`` + ``model.json``, ``metrics.json``,
+``log.csv`` (one row per epoch), ``per_subject.csv``, ``loss_curve.png`` and
+``confusion_matrix.png``. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from . import checkpoint, plots
+from .data import TaskData, load_uci_har, subject_split
+from .errors import CheckpointError, LstmHarError
+from .evaluate import evaluate, majority_baseline
+from .models import Classifier, build_model
+from .preprocess import CHANNELS, PREPROCESS_VERSION, SAMPLE_RATE_HZ, STEP, WINDOW
+from .train import FitResult, Progress, TrainConfig, fit
+
+CONFIG = "config.json"
+METRICS = "metrics.json"
+SUMMARY = "summary.json"
+
+
+def split_task(cfg: TrainConfig) -> tuple[TaskData, TaskData, TaskData]:
+    """``(fit, validation, test)`` for the config's task; validation = whole training subjects."""
+    train, test = load_uci_har(cfg.data)
+    train_task, test_task = train.task(cfg.task), test.task(cfg.task)
+    fit_mask, val_mask = subject_split(train_task.subject, cfg.val_subjects, cfg.val_seed)
+    return train_task.select(fit_mask), train_task.select(val_mask), test_task
+
+
+def build_classifier(model: str, hidden_size: int, n_classes: int, backend: str) -> Classifier:
+    return Classifier(
+        build_model(model, len(CHANNELS), hidden_size, n_classes, backend), len(CHANNELS)
+    )
+
+
+def load_run(directory: Path, backend: str | None = None) -> tuple[Classifier, dict[str, Any]]:
+    """The trained classifier of a run directory (or a pretrained model folder), in eval mode."""
+    meta, state = checkpoint.load_model_files(directory)
+    try:
+        model = build_classifier(
+            meta["model"], meta["hidden_size"], len(meta["classes"]), backend or meta["backend"]
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{directory / checkpoint.MODEL_META}: bad metadata ({e})") from None
+    checkpoint.load_state_strict(model, state, directory / checkpoint.MODEL_WEIGHTS)
+    return model.eval(), meta
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, float_format="%.6g")
+    return buf.getvalue().encode()
+
+
+def train_run(
+    cfg: TrainConfig | None,
+    out: Path,
+    *,
+    resume: bool = False,
+    progress: Progress | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Train (or, with ``resume``, continue) the run in ``out``; return its metrics."""
+    out = Path(out)
+    if resume:
+        cfg = TrainConfig.from_dict(checkpoint.read_json(out / CONFIG))
+    else:
+        if (out / CONFIG).exists():
+            raise LstmHarError(
+                f"{out} already holds a run; continue it with --resume {out} "
+                "or choose another --out"
+            )
+        assert cfg is not None
+        checkpoint.write_json(out / CONFIG, cfg.to_dict())
+    assert cfg is not None
+    fit_data, val_data, test_data = split_task(cfg)
+    n_classes = len(fit_data.classes)
+    torch.manual_seed(cfg.seed)
+    model = build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend)
+    X_fit = torch.from_numpy(fit_data.X)
+    model.fit_normaliser(X_fit)  # training subjects only
+    result = fit(
+        model,
+        (X_fit, torch.from_numpy(fit_data.y)),
+        (torch.from_numpy(val_data.X), torch.from_numpy(val_data.y), val_data.classes),
+        cfg,
+        n_classes,
+        state_path=out / checkpoint.TRAIN_STATE,
+        progress=progress,
+        on_epoch=on_epoch,
+    )
+    return _finish(out, cfg, model, result, fit_data, val_data, test_data)
+
+
+def _finish(
+    out: Path,
+    cfg: TrainConfig,
+    model: Classifier,
+    result: FitResult,
+    fit_data: TaskData,
+    val_data: TaskData,
+    test_data: TaskData,
+) -> dict[str, Any]:
+    classes = test_data.classes
+    report = {
+        "task": cfg.task,
+        "model": cfg.model,
+        "seed": cfg.seed,
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "stopped_early": result.stopped_early,
+        "train_seconds": sum(r["seconds"] for r in result.history),
+        "validation_subjects": sorted({int(s) for s in val_data.subject}),
+        "test": evaluate(model, test_data.X, test_data.y, classes, test_data.subject),
+        "validation": evaluate(model, val_data.X, val_data.y, classes, val_data.subject),
+        "majority_baseline": majority_baseline(fit_data.y, test_data.y),
+    }
+    meta = {
+        "model": cfg.model,
+        "hidden_size": cfg.hidden_size,
+        "backend": cfg.backend,
+        "task": cfg.task,
+        "classes": list(classes),
+        "channels": list(CHANNELS),
+        "window": WINDOW,
+        "step": STEP,
+        "sample_rate_hz": SAMPLE_RATE_HZ,
+        "preprocess_version": PREPROCESS_VERSION,
+        "config": cfg.to_dict(),
+        "test_accuracy": report["test"]["accuracy"],
+    }
+    checkpoint.save_model(out, model, meta)
+    checkpoint.write_json(out / METRICS, report)
+    checkpoint.atomic_write(out / "log.csv", _csv_bytes(pd.DataFrame(result.history)))
+    per_subject = pd.DataFrame(
+        [
+            {"split": split, "subject": int(s), "accuracy": acc}
+            for split in ("validation", "test")
+            for s, acc in report[split]["per_subject"].items()
+        ]
+    )
+    checkpoint.atomic_write(out / "per_subject.csv", _csv_bytes(per_subject))
+    plots.loss_curve(result.history, result.best_epoch, out / "loss_curve.png")
+    plots.confusion(
+        report["test"]["confusion_matrix"],
+        list(classes),
+        f"{cfg.model} on {cfg.task}, test subjects",
+        out / "confusion_matrix.png",
+    )
+    return report
+
+
+def evaluate_run(directory: Path) -> dict[str, Any]:
+    """Recompute test and validation metrics from the checkpoint alone."""
+    model, meta = load_run(directory)
+    cfg = TrainConfig.from_dict(meta["config"])
+    fit_data, val_data, test_data = split_task(cfg)
+    classes = test_data.classes
+    return {
+        "task": cfg.task,
+        "model": cfg.model,
+        "test": evaluate(model, test_data.X, test_data.y, classes, test_data.subject),
+        "validation": evaluate(model, val_data.X, val_data.y, classes, val_data.subject),
+        "majority_baseline": majority_baseline(fit_data.y, test_data.y),
+    }
+
+
+SUMMARY_KEYS = ("accuracy", "balanced_accuracy", "macro_f1")
+
+
+def summarise(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sample standard deviation over seeds of the test metrics."""
+    out: dict[str, Any] = {"seeds": [r["seed"] for r in reports], "n": len(reports)}
+    for split in ("test", "validation"):
+        for key in SUMMARY_KEYS:
+            values = [r[split][key] for r in reports]
+            out[f"{split}_{key}"] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "min": min(values),
+                "max": max(values),
+                "values": values,
+            }
+    out["train_seconds_mean"] = statistics.fmean(r["train_seconds"] for r in reports)
+    return out
+
+
+def seed_dir(out: Path, seed: int) -> Path:
+    return Path(out) / f"seed_{seed}"
+
+
+def write_summary(out: Path, reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    summary = summarise(reports)
+    checkpoint.write_json(Path(out) / SUMMARY, summary)
+    return summary
