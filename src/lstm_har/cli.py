@@ -193,6 +193,76 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- predict / export
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from . import predict
+    from .checkpoint import atomic_write
+    from .recording import read_recording
+
+    source, gyro = Path(args.recording), args.gyro
+    if gyro is None and source.is_dir():
+        source, gyro = _two_file_layout(source)
+    recording = read_recording(
+        source,
+        gyro,
+        rate=args.rate,
+        acc_unit=args.acc_unit,
+        gyro_unit=args.gyro_unit,
+        time_unit=args.time_unit,
+    )
+    if args.engine == "onnx":
+        from .export import ONNX_FILE, onnx_proba
+
+        proba_fn, classes = onnx_proba(predict.resolve_model(args.model) / ONNX_FILE)
+    else:
+        from .runs import load_run
+
+        model, meta = load_run(predict.resolve_model(args.model))
+        proba_fn, classes = predict.torch_proba(model), tuple(meta["classes"])
+    preds = predict.predict_samples(recording.samples, proba_fn, classes)
+    if args.format == "json":
+        text = json.dumps(predict.predictions_json(preds), indent=1) + "\n"
+    else:
+        text = preds.to_frame().to_csv(index=False, float_format="%.4f")
+    if args.out:
+        atomic_write(Path(args.out), text.encode())
+    else:
+        sys.stdout.write(text)
+    if args.plot:
+        predict.timeline_plot(recording.samples, preds, Path(args.plot), f"{source.name}")
+    for line in predict.summary_lines(preds, recording.warnings):
+        print(line, file=sys.stderr if not args.out else sys.stdout)
+    return 0
+
+
+def _two_file_layout(folder: Path) -> tuple[Path, Path]:
+    """Accelerometer and gyroscope CSVs in one folder, as phone logging apps export them."""
+    csvs = sorted(folder.glob("*.csv"))
+    acc = [p for p in csvs if p.stem.lower().startswith("acc")]
+    gyro = [p for p in csvs if p.stem.lower().startswith(("gyr", "rot"))]
+    if len(acc) != 1 or len(gyro) != 1:
+        raise LstmHarError(
+            f"{folder}: is a directory; expected one accelerometer*.csv and one gyroscope*.csv "
+            f"in it (found {len(acc)} and {len(gyro)}), or give a CSV file"
+        )
+    return acc[0], gyro[0]
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import export
+    from .predict import resolve_model
+    from .runs import load_run
+
+    source = resolve_model(args.run_dir)
+    model, meta = load_run(source, backend="torch")
+    out = Path(args.out) if args.out else source
+    path = export(model, meta, out, args.format)
+    print(f"wrote {path}")
+    return 0
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -239,6 +309,42 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run_dir", metavar="RUN_DIR")
     evaluate.add_argument("--json", action="store_true", help="print the full metrics as JSON")
     evaluate.set_defaults(func=_evaluate)
+
+    predict = sub.add_parser(
+        "predict", help="label the activity in your own recording, window by window"
+    )
+    predict.add_argument(
+        "recording",
+        metavar="RECORDING",
+        help="CSV with time, acc x/y/z, gyro x/y/z; or the accelerometer CSV (see --gyro); "
+        "or a folder with accelerometer*.csv and gyroscope*.csv",
+    )
+    predict.add_argument("--gyro", help="gyroscope CSV when RECORDING holds the accelerometer")
+    predict.add_argument(
+        "--model",
+        default="activity",
+        help="run directory, or a pretrained model: walking | activity (default: activity)",
+    )
+    predict.add_argument("--rate", type=float, help="sampling rate in Hz, if no time column")
+    predict.add_argument("--acc-unit", default="g", choices=["g", "m/s2"])
+    predict.add_argument("--gyro-unit", default="rad/s", choices=["rad/s", "deg/s"])
+    predict.add_argument("--time-unit", default="s", choices=["s", "ms", "us", "ns"])
+    predict.add_argument("--format", default="csv", choices=["csv", "json"])
+    predict.add_argument("--out", help="write predictions here instead of stdout")
+    predict.add_argument("--plot", metavar="PNG", help="save a timeline of the predictions")
+    predict.add_argument(
+        "--engine",
+        default="torch",
+        choices=["torch", "onnx"],
+        help="onnx: run model.onnx from 'lstm-har export' with onnxruntime",
+    )
+    predict.set_defaults(func=_predict)
+
+    export = sub.add_parser("export", help="export a trained model for deployment")
+    export.add_argument("run_dir", metavar="RUN_DIR", help="run directory or walking | activity")
+    export.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
+    export.add_argument("--out", help="directory to write into (default: RUN_DIR)")
+    export.set_defaults(func=_export)
     return parser
 
 

@@ -23,6 +23,7 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from . import checkpoint
+from .augment import random_rotation
 from .evaluate import metrics, predict_proba
 from .models import Classifier, loss_function, loss_target
 
@@ -41,6 +42,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # Adam's L2 penalty
     lr_schedule: str = "cosine"  # "cosine" (lr -> 0 over `epochs`) or "constant"
     grad_clip: float = 1.0  # max global gradient norm, 0 = off; early LSTM steps can spike
+    augment_rotation: float = 0.0  # degrees of random sensor rotation per training window; 0 = off
     patience: int = 8  # stop after this many epochs without a better validation score; 0 = never
     val_subjects: int = 4  # training subjects held out whole for validation (never test ones)
     val_seed: int = 0  # which training subjects validate; fixed so `seed` varies only the model
@@ -61,6 +63,7 @@ class TrainConfig:
             (self.batch_size >= 1, "batch_size must be >= 1"),
             (self.lr > 0, "lr must be > 0"),
             (self.grad_clip >= 0 and self.patience >= 0, "grad_clip, patience must be >= 0"),
+            (0 <= self.augment_rotation <= 180, "augment_rotation must be in [0, 180] degrees"),
             (self.val_subjects >= 1, "val_subjects must be >= 1"),
         ]
         for ok, message in checks:
@@ -164,9 +167,14 @@ def fit(
             batches = progress(batches, f"epoch {epoch + 1}/{cfg.epochs}")
         net.train()
         total = torch.zeros(2, dtype=torch.float64)  # (loss sum, windows)
+        # Seeded by (seed, epoch, rank): a resumed run draws the same rotations.
+        augment_rng = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch * 1009 + rank)
         for idx in batches:
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(net(X[idx]), target[idx])
+            xb = X[idx]
+            if cfg.augment_rotation:
+                xb = random_rotation(xb, cfg.augment_rotation, augment_rng)
+            loss = loss_fn(net(xb), target[idx])
             loss.backward()
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -1,0 +1,112 @@
+"""Copy a trained run into the package as a pretrained model, with its model card.
+
+    python scripts/package_pretrained.py --sweep runs/pretrained-walking --seed 0 \
+        --name walking --command "lstm-har train ... --seeds 0,1,2,3,4"
+
+Takes ``SWEEP/seed_N`` (the shipped weights) and ``SWEEP/summary.json`` (mean ± std over the
+sweep), exports ONNX beside the weights, and writes MODEL_CARD.md from those files alone, so
+every figure in the card comes from the command it names. ``make pretrained`` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from lstm_har.checkpoint import atomic_write, read_json, write_json
+from lstm_har.export import export
+from lstm_har.runs import load_run
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lstm_har" / "pretrained"
+
+WALKING_NOTE = (
+    "WALKING against the five other activities (walking upstairs, walking downstairs, sitting, "
+    "standing, lying). Stairs count as *not walking*; a moving-vs-static reading of the task "
+    "would give different numbers."
+)
+
+
+def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed: int) -> str:
+    test = metrics["test"]
+    subjects = test["per_subject"]
+    worst = min(subjects, key=subjects.get)
+    rows = "\n".join(
+        f"| {key.replace('_', ' ')} | {100 * summary[f'test_{key}']['mean']:.2f} ± "
+        f"{100 * summary[f'test_{key}']['std']:.2f} | {100 * test[key]:.2f} |"
+        for key in ("accuracy", "balanced_accuracy", "macro_f1")
+    )
+    per_subject = ", ".join(
+        f"{s}: {100 * a:.1f}" for s, a in sorted(subjects.items(), key=lambda kv: int(kv[0]))
+    )
+    task = WALKING_NOTE if meta["task"] == "walking" else "the six UCI HAR activities."
+    cfg = meta["config"]
+    seeds = ", ".join(map(str, summary["seeds"]))
+    return f"""# Pretrained model: `{name}`
+
+**Model** `{meta["model"]}` (hidden {meta["hidden_size"]}), classes {", ".join(meta["classes"])}.
+**Task**: {task}
+
+## How it was made
+
+```bash
+{command}
+```
+
+These are the weights of seed {seed} of that sweep (config in `model.json`). Data: UCI HAR
+windows rebuilt offline from the packaged HAPT recordings (see the project README), official
+split: trained on 21 subjects minus {cfg["val_subjects"]} held-out validation subjects
+({", ".join(map(str, metrics["validation_subjects"]))}) used for early stopping and model
+selection; tested once on the 9 official test subjects.
+
+## Test metrics (official test subjects, {test["n"]} windows)
+
+| metric (%) | mean ± std over seeds {seeds} | this model (seed {seed}) |
+|---|---|---|
+{rows}
+
+Majority-class baseline: {100 * metrics["majority_baseline"]["accuracy"]:.2f} %.
+Per test subject accuracy (%): {per_subject}. Worst: subject {worst}
+({100 * subjects[worst]:.1f} %): expect this spread across people.
+
+## Intended use and limitations
+
+* Input: a phone **worn on the waist** (belt), as in UCI HAR, recording accelerometer (total
+  acceleration including gravity) and gyroscope at or resampled to **50 Hz**. Other
+  placements (pocket, hand, wrist) and other devices are outside what it was trained on.
+* Sensor orientation matters: the model saw the Galaxy S II's axes in the volunteers'
+  belt position (with small random rotations as augmentation where the config says so);
+  a phone worn upside down or sideways will be misread.
+* 30 volunteers aged 19-48 in a lab protocol; free-living behaviour, other ages and
+  mobility impairments are not represented. Not a medical device.
+* One label per 2.56 s window (64-sample hop): transitions between activities and
+  activities outside the six classes get one of the six labels anyway.
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sweep", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", required=True, choices=["walking", "activity"])
+    parser.add_argument("--command", required=True, help="the command that made the sweep")
+    args = parser.parse_args()
+    run = args.sweep / f"seed_{args.seed}"
+    model, meta = load_run(run)
+    out = PACKAGE / args.name
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("model.safetensors", "model.json"):
+        shutil.copyfile(run / name, out / name)
+    meta = read_json(out / "model.json") | {"trained_with": args.command, "seed": args.seed}
+    write_json(out / "model.json", meta)
+    export(model, meta, out, "onnx")
+    metrics, summary = read_json(run / "metrics.json"), read_json(args.sweep / "summary.json")
+    text = card(args.name, meta, metrics, summary, args.command, args.seed)
+    atomic_write(out / "MODEL_CARD.md", text.encode())
+    sizes = {p.name: p.stat().st_size for p in out.iterdir()}
+    print(json.dumps({"wrote": str(out), "bytes": sizes}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

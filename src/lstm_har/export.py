@@ -1,0 +1,104 @@
+"""Export a trained classifier to ONNX (and TorchScript) and run it with onnxruntime.
+
+The exported graph maps raw windows ``(B, 128, 9)`` to class probabilities ``(B, K)``: the
+normaliser and the probability head are inside it, so a phone or a server needs nothing but
+the file. The class names travel in the ONNX metadata (``classes``, JSON).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .checkpoint import atomic_write
+from .errors import CheckpointError
+from .models import Classifier
+from .preprocess import N_CHANNELS, WINDOW
+
+FORMATS = ("onnx", "torchscript")
+ONNX_FILE = "model.onnx"
+TORCHSCRIPT_FILE = "model.torchscript.pt"
+OPSET = 17
+
+
+class _Proba(nn.Module):
+    def __init__(self, model: Classifier) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, windows: Tensor) -> Tensor:
+        return self.model.proba(windows)
+
+
+def export(model: Classifier, meta: dict[str, Any], out: Path, fmt: str = "onnx") -> Path:
+    """Write ``model`` (torch backend, eval mode) as ``fmt`` into directory ``out``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    wrapper = _Proba(model.eval())
+    example = torch.zeros(1, WINDOW, N_CHANNELS)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer chatter about the LSTM's batch_first shapes
+        if fmt == "torchscript":
+            torch.jit.save(torch.jit.trace(wrapper, example), buf)
+            path = Path(out) / TORCHSCRIPT_FILE
+        else:
+            torch.onnx.export(
+                wrapper,
+                (example,),
+                buf,  # type: ignore[arg-type]  # file objects are accepted
+                input_names=["windows"],
+                output_names=["proba"],
+                dynamic_axes={"windows": {0: "batch"}, "proba": {0: "batch"}},
+                opset_version=OPSET,
+                dynamo=False,
+            )
+            path = Path(out) / ONNX_FILE
+    data = buf.getvalue()
+    if fmt == "onnx":
+        data = _with_metadata(
+            data,
+            {"classes": json.dumps(meta["classes"]), "task": meta["task"], "model": meta["model"]},
+        )
+    atomic_write(path, data)
+    return path
+
+
+def _with_metadata(data: bytes, props: dict[str, str]) -> bytes:
+    import onnx
+
+    proto = onnx.load_from_string(data)
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    return proto.SerializeToString()
+
+
+def onnx_proba(path: Path) -> Any:
+    """A ``ProbaFn`` backed by onnxruntime, plus the class names stored in the file."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise CheckpointError("onnxruntime is missing: pip install 'lstm-har[export]'") from None
+    if not Path(path).is_file():
+        raise CheckpointError(f"{path}: no exported model; run 'lstm-har export RUN_DIR' first")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own error types
+        first = str(e).splitlines()[0]
+        raise CheckpointError(f"{path}: not a loadable ONNX model ({first})") from None
+    classes = tuple(json.loads(session.get_modelmeta().custom_metadata_map["classes"]))
+
+    def proba(X: np.ndarray) -> np.ndarray:
+        return session.run(["proba"], {"windows": np.ascontiguousarray(X, dtype=np.float32)})[0]
+
+    return proba, classes

@@ -1,0 +1,187 @@
+"""Label a person's recording: batch ``predict`` and the streaming ``Recognizer``.
+
+Both run the data layer's own code path (``preprocess.SignalFilter``, 128-sample windows every
+64 samples) and the same model call, so a stream fed in chunks of any size emits exactly the
+windows and labels that ``predict`` returns for the whole recording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .errors import CheckpointError
+from .models import Classifier
+from .preprocess import SAMPLE_RATE_HZ, STEP, WINDOW, SignalFilter, cut_windows, window_starts
+
+PRETRAINED = ("walking", "activity")
+
+# A batch of windows (N, 128, 9) -> class probabilities (N, K).
+ProbaFn = Callable[[np.ndarray], np.ndarray]
+
+
+def pretrained_dir(name: str) -> Path:
+    """Folder of a model shipped in the package (``walking`` or ``activity``)."""
+    return Path(str(resources.files("lstm_har") / "pretrained" / name))
+
+
+def resolve_model(name_or_dir: str | Path) -> Path:
+    """A pretrained model's name or a run directory -> the folder holding model.json."""
+    if str(name_or_dir) in PRETRAINED:
+        return pretrained_dir(str(name_or_dir))
+    path = Path(name_or_dir)
+    if not path.is_dir():
+        raise CheckpointError(
+            f"{path}: not a run directory, and not one of the pretrained models "
+            f"({', '.join(PRETRAINED)})"
+        )
+    return path
+
+
+def torch_proba(model: Classifier, batch_size: int = 1024) -> ProbaFn:
+    @torch.no_grad()
+    def proba(X: np.ndarray) -> np.ndarray:
+        parts = [model.proba(torch.from_numpy(X[i : i + batch_size])).numpy()
+                 for i in range(0, len(X), batch_size)]  # fmt: skip
+        return np.concatenate(parts) if parts else np.empty((0, 0), np.float32)
+
+    return proba
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """One row per window: ``start``/``end`` in seconds, predicted class, its probability."""
+
+    start: np.ndarray  # (N,) seconds from the recording's first sample
+    end: np.ndarray  # (N,)
+    proba: np.ndarray  # (N, K)
+    classes: tuple[str, ...]
+
+    @property
+    def label(self) -> np.ndarray:
+        return np.asarray(self.classes, dtype=object)[self.proba.argmax(1)]
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame({"start_s": self.start, "end_s": self.end, "label": self.label,
+                              "probability": self.proba.max(1)})  # fmt: skip
+        for k, name in enumerate(self.classes):
+            frame[f"p_{name}"] = self.proba[:, k]
+        return frame
+
+    def time_per_class(self) -> dict[str, float]:
+        """Seconds per class, each window counted for the hop it advances (1.28 s)."""
+        counts = pd.Series(self.label).value_counts()
+        return {c: float(counts.get(c, 0)) * STEP / SAMPLE_RATE_HZ for c in self.classes}
+
+
+def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]) -> Predictions:
+    start = starts / SAMPLE_RATE_HZ
+    return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes)
+
+
+def predict_samples(samples: np.ndarray, proba_fn: ProbaFn, classes: tuple[str, ...],
+                    chunk_windows: int = 8192) -> Predictions:  # fmt: skip
+    """``(T, 6)`` raw 50 Hz samples (acc g, gyro rad/s) -> one prediction per window.
+
+    Windows are cut and classified ``chunk_windows`` at a time so that a day-long recording
+    never holds all its (N, 128, 9) windows in memory at once.
+    """
+    signal = SignalFilter()(samples)  # (T, 6) -> (T, 9)
+    starts = window_starts(len(signal))
+    parts = [proba_fn(cut_windows(signal, starts[i : i + chunk_windows]))
+             for i in range(0, len(starts), chunk_windows)]  # fmt: skip
+    proba = np.concatenate(parts) if parts else np.empty((0, len(classes)))
+    return _predictions(starts, proba, classes)
+
+
+class Recognizer:
+    """Streaming recognition: push samples as they arrive, get a prediction every 64 samples.
+
+    ``push`` takes ``(n, 6)`` samples at 50 Hz (acc x, y, z in g; gyro x, y, z in rad/s), any
+    ``n`` including 0, and returns the ``Predictions`` of the windows completed by them: the
+    first once 128 samples have arrived, then one per 64 more. Feeding a recording in any
+    chunking gives the same predictions as ``predict_samples`` on the whole of it.
+    """
+
+    def __init__(self, proba_fn: ProbaFn, classes: tuple[str, ...]) -> None:
+        self.proba_fn = proba_fn
+        self.classes = tuple(classes)
+        self._filter = SignalFilter()
+        self._buffer = np.empty((0, 9))  # filtered samples not yet behind every future window
+        self._buffer_start = 0  # sample index of _buffer[0]
+        self._next_window = 0  # sample index where the next window starts
+
+    @classmethod
+    def from_model(cls, model: str | Path = "activity", backend: str | None = None) -> Recognizer:
+        from .runs import load_run
+
+        classifier, meta = load_run(resolve_model(model), backend)
+        return cls(torch_proba(classifier), tuple(meta["classes"]))
+
+    def push(self, samples: np.ndarray) -> Predictions:
+        samples = np.asarray(samples, dtype=np.float64).reshape(-1, 6)
+        self._buffer = np.concatenate([self._buffer, self._filter(samples)])
+        end = self._buffer_start + len(self._buffer)
+        starts = np.arange(self._next_window, end - WINDOW + 1, STEP, dtype=np.int64)
+        if len(starts):
+            windows = cut_windows(self._buffer, starts - self._buffer_start)
+            proba = self.proba_fn(windows)
+            self._next_window = int(starts[-1]) + STEP
+        else:
+            proba = np.empty((0, len(self.classes)))
+        drop = self._next_window - self._buffer_start  # samples no future window needs
+        self._buffer, self._buffer_start = self._buffer[drop:], self._buffer_start + drop
+        return _predictions(starts, proba, self.classes)
+
+
+def timeline_plot(samples: np.ndarray, preds: Predictions, path: Path,
+                  title: str = "Predicted activity") -> None:  # fmt: skip
+    """Acceleration magnitude with each window's predicted class as a coloured band."""
+    import matplotlib.pyplot as plt
+
+    from .plots import save_figure
+
+    t = np.arange(len(samples)) / SAMPLE_RATE_HZ
+    mag = np.linalg.norm(samples[:, :3], axis=1)
+    # A day at 50 Hz is 4.3 M points: plot a min/max envelope of ~4000 bins instead.
+    bins = max(1, len(mag) // 4000)
+    n = len(mag) // bins * bins
+    t_env = t[:n:bins]
+    lo, hi = mag[:n].reshape(-1, bins).min(1), mag[:n].reshape(-1, bins).max(1)
+    fig, ax = plt.subplots(figsize=(12, 3.6))
+    colors = plt.get_cmap("tab10")
+    labels = preds.proba.argmax(1)
+    # Merge consecutive windows of one class into one band; each window owns its 1.28 s hop.
+    change = np.flatnonzero(np.diff(labels)) + 1
+    for s, e in zip(np.r_[0, change], np.r_[change, len(labels)], strict=True):
+        end = preds.start[e - 1] + STEP / SAMPLE_RATE_HZ if e < len(labels) else preds.end[-1]
+        ax.axvspan(preds.start[s], end, color=colors(labels[s]), alpha=0.3, lw=0)
+    ax.fill_between(t_env, lo, hi, color="black", lw=0.5)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors(k), alpha=0.3)
+               for k in range(len(preds.classes))]  # fmt: skip
+    ax.legend(handles, preds.classes, loc="upper right", fontsize=8, ncol=3)
+    ax.set(xlabel="time (s)", ylabel="|acceleration| (g)", title=title, xlim=(0, t[-1]))
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def summary_lines(preds: Predictions, warnings: list[str]) -> list[str]:
+    lines = [f"warning: {w}" for w in warnings]
+    total = len(preds.start) * STEP / SAMPLE_RATE_HZ
+    lines.append(f"{len(preds.start)} windows, {total / 60:.1f} min")
+    for name, seconds in sorted(preds.time_per_class().items(), key=lambda kv: -kv[1]):
+        share = seconds / total if total else 0.0
+        lines.append(f"  {name:<20}{seconds / 60:>8.1f} min  {100 * share:5.1f} %")
+    return lines
+
+
+def predictions_json(preds: Predictions) -> dict[str, Any]:
+    return {"classes": list(preds.classes), "time_per_class_s": preds.time_per_class(),
+            "windows": preds.to_frame().to_dict(orient="records")}  # fmt: skip

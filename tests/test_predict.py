@@ -1,0 +1,155 @@
+"""predict on recordings, streaming == batch, ONNX parity, and the pretrained models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstm_har import sources
+from lstm_har.cli import main
+from lstm_har.data import TEST_SUBJECTS
+from lstm_har.export import export, onnx_proba
+from lstm_har.predict import PRETRAINED, Recognizer, predict_samples, pretrained_dir, torch_proba
+from lstm_har.preprocess import STEP, WINDOW, labeled_window_starts
+from lstm_har.recording import STANDARD_GRAVITY
+from lstm_har.runs import load_run
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_config, tmp_path_factory):
+    from lstm_har import runs
+
+    out = tmp_path_factory.mktemp("run") / "run"
+    runs.train_run(tiny_config, out)
+    return out
+
+
+def test_streaming_equals_batch(tiny_run, rng):
+    model, meta = load_run(tiny_run)
+    classes = tuple(meta["classes"])
+    samples = np.concatenate(
+        [rng.normal(size=(1000, 3)) * 0.1 + [1, 0, 0], rng.normal(size=(1000, 3)) * 0.2], axis=1
+    )
+    batch = predict_samples(samples, torch_proba(model), classes)
+    stream = Recognizer(torch_proba(model), classes)
+    got, i = [], 0
+    for size in [1, 0, 5, 120, 2, 64, 63, 300, 10, 435]:
+        got.append(stream.push(samples[i : i + size]))
+        i += size
+    assert i == len(samples)
+    assert [len(p.start) for p in got][:4] == [0, 0, 0, 0] and len(got[4].start) == 1
+    np.testing.assert_array_equal(np.concatenate([p.start for p in got]), batch.start)
+    np.testing.assert_allclose(np.concatenate([p.proba for p in got]), batch.proba, atol=1e-6)
+    assert len(batch.start) == (len(samples) - WINDOW) // STEP + 1
+
+
+def test_onnx_matches_pytorch(tiny_run, tmp_path, rng):
+    model, meta = load_run(tiny_run)
+    path = export(model, meta, tmp_path)
+    proba, classes = onnx_proba(path)
+    X = rng.normal(size=(33, 128, 9)).astype(np.float32)
+    with torch.no_grad():
+        expected = model.proba(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(proba(X), expected, atol=1e-5)
+    assert classes == tuple(meta["classes"])
+
+
+def test_cli_export_and_onnx_engine(tiny_run, tmp_path, capsys):
+    assert main(["export", str(tiny_run)]) == 0
+    assert main(["export", str(tiny_run), "--format", "torchscript"]) == 0
+    assert (tiny_run / "model.onnx").is_file() and (tiny_run / "model.torchscript.pt").is_file()
+    capsys.readouterr()
+    t = np.arange(800) / 50
+    frame = pd.DataFrame(
+        {
+            "time": t,
+            "acc_x": 1.0,
+            "acc_y": 0.1 * np.sin(9 * t),
+            "acc_z": 0.0,
+            "gyro_x": 0.2 * np.cos(9 * t),
+            "gyro_y": 0.0,
+            "gyro_z": 0.0,
+        }
+    )
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    outs = {}
+    for engine in ("torch", "onnx"):
+        assert (
+            main(
+                [
+                    "predict",
+                    str(tmp_path / "r.csv"),
+                    "--model",
+                    str(tiny_run),
+                    "--engine",
+                    engine,
+                    "--format",
+                    "json",
+                ]
+            )
+            == 0
+        )
+        captured = capsys.readouterr()
+        outs[engine] = json.loads(captured.out)
+        assert "windows" in captured.err  # the summary goes to stderr beside stdout data
+    a = pd.DataFrame(outs["torch"]["windows"])
+    b = pd.DataFrame(outs["onnx"]["windows"])
+    assert (a["label"] == b["label"]).all()
+    np.testing.assert_allclose(a["probability"], b["probability"], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_pretrained_models_load_and_are_small(name):
+    folder = pretrained_dir(name)
+    model, meta = load_run(folder)
+    assert meta["task"] == name and "trained_with" in meta
+    assert (folder / "MODEL_CARD.md").is_file() and (folder / "model.onnx").is_file()
+    assert (folder / "model.safetensors").stat().st_size < 400_000
+    with torch.no_grad():
+        assert model.proba(torch.zeros(2, 128, 9)).shape == (2, len(meta["classes"]))
+
+
+def test_pretrained_walking_on_held_out_recordings(tmp_path, capsys):
+    """The issue's acceptance test: every test subject's packaged HAPT recording, written as
+    CSV in m/s^2 and seconds, through `lstm-har predict --acc-unit m/s2`."""
+    correct = total = 0
+    recordings = [r for r in sources.read_packaged() if r.subject in TEST_SUBJECTS]
+    for rec in recordings:
+        path = tmp_path / f"exp{rec.experiment}.csv"
+        t = np.arange(len(rec.labels)) / 50
+        frame = pd.DataFrame(
+            np.column_stack([t, rec.acc * STANDARD_GRAVITY, rec.gyro]),
+            columns=["time", "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
+        )
+        frame.to_csv(path, index=False, float_format="%.6f")
+        out = tmp_path / f"exp{rec.experiment}.pred.csv"
+        assert (
+            main(
+                [
+                    "predict",
+                    str(path),
+                    "--acc-unit",
+                    "m/s2",
+                    "--model",
+                    "walking",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
+        pred = pd.read_csv(out)
+        starts, labels = labeled_window_starts(rec.labels, keep=(1, 2, 3, 4, 5, 6))
+        by_start = dict(zip(np.round(pred["start_s"] * 50).astype(int), pred["label"], strict=True))
+        truth = np.where(labels == 1, "WALKING", "NON_WALKING")
+        got = np.array([by_start[int(s)] for s in starts])
+        correct += int((got == truth).sum())
+        total += len(truth)
+    capsys.readouterr()
+    accuracy = correct / total
+    print(f"window accuracy on {len(recordings)} held-out recordings: {accuracy:.4f}")
+    assert total > 2900 and accuracy >= 0.98
