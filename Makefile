@@ -1,11 +1,16 @@
 # Two entry points for a fresh machine: `make demo` (set up + train the study's model on the
-# offline data) and `make test` (set up + lint + type-check + tests). Both create .venv.
+# offline data, then label a held-out recording) and `make test` (set up + lint + type-check
+# + tests). Both create .venv from pyproject.toml, pinned by constraints.txt.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 RUN ?= runs/walking
+SEEDS ?= 0,1,2,3,4
+# The recipes behind the README's tables and the packaged models (see README "Results").
+WALKING_FLAGS ?=
+ACTIVITY_FLAGS ?= --task activity --model convbilstm --hidden-size 32 --augment-scale 0.2
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint smoke bench pretrained clean
 
 setup: $(VENV)/.installed
 
@@ -16,18 +21,37 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 demo: setup
 	$(BIN)/lstm-har data info
-	$(BIN)/lstm-har train --out $(RUN)
+	@if [ -f $(RUN)/model.json ]; then $(BIN)/lstm-har evaluate $(RUN); \
+	elif [ -f $(RUN)/config.json ]; then $(BIN)/lstm-har train --resume $(RUN); \
+	else $(BIN)/lstm-har train --out $(RUN) $(WALKING_FLAGS); fi
+	$(BIN)/python examples/held_out_recording.py --subject 9 --out $(RUN)/subject9.csv
+	$(BIN)/lstm-har predict $(RUN)/subject9.csv --acc-unit m/s2 --model $(RUN) \
+		--out $(RUN)/subject9_predictions.csv --plot $(RUN)/subject9_timeline.png
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff format --check src tests benchmarks examples scripts
 	$(BIN)/mypy src
 
 test: lint
 	$(BIN)/pytest
 
+# Every benchmark and example once, tiny (--dry-run): they run, whatever their numbers.
+smoke: setup
+	for f in benchmarks/bench_*.py examples/gradient_flow.py; do \
+		$(BIN)/python $$f --dry-run > /dev/null || exit 1; done
+	rm -f gradient_flow.png
+
 bench: setup
-	$(BIN)/python benchmarks/bench_data.py
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+pretrained: setup
+	$(BIN)/lstm-har train --out runs/pretrained-walking --seeds $(SEEDS) -q $(WALKING_FLAGS)
+	$(BIN)/python scripts/package_pretrained.py --sweep runs/pretrained-walking --seed 0 \
+		--name walking --command "lstm-har train --out runs/pretrained-walking --seeds $(SEEDS) $(WALKING_FLAGS)"
+	$(BIN)/lstm-har train --out runs/pretrained-activity --seeds $(SEEDS) -q $(ACTIVITY_FLAGS)
+	$(BIN)/python scripts/package_pretrained.py --sweep runs/pretrained-activity --seed 0 \
+		--name activity --command "lstm-har train --out runs/pretrained-activity --seeds $(SEEDS) $(ACTIVITY_FLAGS)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -57,8 +57,8 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
 These are the weights of seed {seed} of that sweep (config in `model.json`). Data: UCI HAR
 windows rebuilt offline from the packaged HAPT recordings (see the project README), official
 split: trained on 21 subjects minus {cfg["val_subjects"]} held-out validation subjects
-({", ".join(map(str, metrics["validation_subjects"]))}) used for early stopping and model
-selection; tested once on the 9 official test subjects.
+({", ".join(map(str, metrics["validation_subjects"]))}) that pick the best epoch; tested once
+on the 9 official test subjects.
 
 ## Test metrics (official test subjects, {test["n"]} windows)
 
@@ -75,9 +75,8 @@ Per test subject accuracy (%): {per_subject}. Worst: subject {worst}
 * Input: a phone **worn on the waist** (belt), as in UCI HAR, recording accelerometer (total
   acceleration including gravity) and gyroscope at or resampled to **50 Hz**. Other
   placements (pocket, hand, wrist) and other devices are outside what it was trained on.
-* Sensor orientation matters: the model saw the Galaxy S II's axes in the volunteers'
-  belt position (with small random rotations as augmentation where the config says so);
-  a phone worn upside down or sideways will be misread.
+* Sensor orientation matters: the model saw the Galaxy S II's axes in the volunteers' belt
+  position; a phone worn upside down or sideways will be misread.
 * 30 volunteers aged 19-48 in a lab protocol; free-living behaviour, other ages and
   mobility impairments are not represented. Not a medical device.
 * One label per 2.56 s window (64-sample hop): transitions between activities and

@@ -28,3 +28,17 @@ def test_zero_angle_is_identity_and_same_seed_same_rotation():
     a = random_rotation(x, 20.0, torch.Generator().manual_seed(3))
     b = random_rotation(x, 20.0, torch.Generator().manual_seed(3))
     assert torch.equal(a, b) and not torch.allclose(a, x)
+
+
+def test_body_scale_keeps_gravity():
+    from lstm_har.augment import random_body_scale
+
+    x = torch.randn(8, 128, 9, dtype=torch.float64)
+    y = random_body_scale(x, 0.3, torch.Generator().manual_seed(0))
+    gravity_before = x[..., 6:9] - x[..., 0:3]
+    gravity_after = y[..., 6:9] - y[..., 0:3]
+    torch.testing.assert_close(gravity_after, gravity_before)
+    ratio = y[..., 0:3] / x[..., 0:3]  # one factor per window, within 1 +- 0.3
+    assert torch.allclose(ratio, ratio[:, :1, :1].expand_as(ratio))
+    assert ((ratio > 0.7 - 1e-9) & (ratio < 1.3 + 1e-9)).all()
+    torch.testing.assert_close(y[..., 3:6] / x[..., 3:6], ratio)

@@ -39,12 +39,16 @@ def write_uci(root: Path, rng: np.random.Generator, n: dict[str, int]) -> dict:
     return truth
 
 
+def zip_uci(root: Path, archive: Path) -> Path:
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in (root / "UCI HAR Dataset").rglob("*.txt"):
+            z.write(f, f.relative_to(root))
+    return archive
+
+
 def test_uci_folder_and_zip(tmp_path, rng):
     truth = write_uci(tmp_path, rng, {"train": 5, "test": 3})
-    archive = tmp_path / "uci.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in (tmp_path / "UCI HAR Dataset").rglob("*.txt"):
-            z.write(f, f.relative_to(tmp_path))
+    archive = zip_uci(tmp_path, tmp_path / "uci.zip")
     for path in (tmp_path, tmp_path / "UCI HAR Dataset", archive):
         train, test = load_uci_har(path, cache=False)
         for split, got in (("train", train), ("test", test)):
@@ -57,10 +61,7 @@ def test_uci_folder_and_zip(tmp_path, rng):
 def test_uci_nested_zip(tmp_path, rng):
     # The archive UCI serves today wraps "UCI HAR Dataset.zip" inside another zip.
     truth = write_uci(tmp_path, rng, {"train": 2, "test": 2})
-    inner = tmp_path / "UCI HAR Dataset.zip"
-    with zipfile.ZipFile(inner, "w") as z:
-        for f in (tmp_path / "UCI HAR Dataset").rglob("*.txt"):
-            z.write(f, f.relative_to(tmp_path))
+    inner = zip_uci(tmp_path, tmp_path / "UCI HAR Dataset.zip")
     outer = tmp_path / "outer.zip"
     with zipfile.ZipFile(outer, "w") as z:
         z.write(inner, inner.name)
@@ -118,10 +119,7 @@ def test_missing_member_file(tmp_path, rng):
 
 def test_truncated_zip(tmp_path, rng):
     write_uci(tmp_path, rng, {"train": 2, "test": 2})
-    archive = tmp_path / "uci.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in (tmp_path / "UCI HAR Dataset").rglob("*.txt"):
-            z.write(f, f.relative_to(tmp_path))
+    archive = zip_uci(tmp_path, tmp_path / "uci.zip")
     archive.write_bytes(archive.read_bytes()[:-300])
     with pytest.raises(DataError, match="uci.zip: not a readable zip"):
         load_uci_har(archive, cache=False)

@@ -29,28 +29,19 @@ RUN_FILES = (
 )
 
 
+def _tiny_args(tiny_data: str, *extra: str) -> list[str]:
+    """CLI flags for a seconds-fast run on the tiny data."""
+    return ["--data", tiny_data, "--hidden-size", "8", "--batch-size", "16",
+            "--val-subjects", "2", "-q", *extra]  # fmt: skip
+
+
 def _weights(run: Path) -> dict[str, torch.Tensor]:
     return checkpoint.load_model_files(run)[1]
 
 
 def test_one_epoch_end_to_end_through_cli(tiny_data, tmp_path, capsys):
     out = tmp_path / "run"
-    args = [
-        "train",
-        "--out",
-        str(out),
-        "--data",
-        tiny_data,
-        "--hidden-size",
-        "8",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--val-subjects",
-        "2",
-        "--quiet",
-    ]
+    args = ["train", "--out", str(out), *_tiny_args(tiny_data, "--epochs", "1")]
     assert main(args) == 0
     for name in RUN_FILES:
         assert (out / name).is_file(), name
@@ -156,24 +147,7 @@ def test_cosine_schedule():
 
 def test_seed_sweep_reports_mean_and_std(tiny_data, tmp_path, capsys):
     out = tmp_path / "sweep"
-    args = [
-        "train",
-        "--out",
-        str(out),
-        "--seeds",
-        "0,1",
-        "--data",
-        tiny_data,
-        "--hidden-size",
-        "4",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--val-subjects",
-        "2",
-        "-q",
-    ]
+    args = ["train", "--out", str(out), "--seeds", "0,1", *_tiny_args(tiny_data, "--epochs", "1")]
     assert main(args) == 0
     summary = json.loads((out / "summary.json").read_text())
     acc = summary["test_accuracy"]

@@ -37,3 +37,17 @@ def random_rotation(x: Tensor, max_degrees: float, generator: torch.Generator) -
     R = rotation_matrices(axis, angle)  # (B, 3, 3)
     triads = x.reshape(B, T, C // 3, 3)  # (B, T, 9) -> (B, T, 3 triads, xyz)
     return torch.einsum("bij,btkj->btki", R, triads).reshape(B, T, C)
+
+
+def random_body_scale(x: Tensor, fraction: float, generator: torch.Generator) -> Tensor:
+    """Scale each window's body motion by one factor in ``[1 - fraction, 1 + fraction]``.
+
+    People walk with more or less vigour; gravity does not change. Body acceleration and the
+    gyroscope are scaled, and total acceleration is rebuilt as gravity + scaled body motion.
+    """
+    scale = (
+        1 + (torch.rand(x.shape[0], 1, 1, generator=generator, dtype=x.dtype) * 2 - 1) * fraction
+    )
+    body, gyro, total = x[..., 0:3], x[..., 3:6], x[..., 6:9]
+    gravity = total - body
+    return torch.cat([body * scale, gyro * scale, gravity + body * scale], dim=-1)

@@ -122,15 +122,60 @@ def _parse_seeds(text: str) -> list[int]:
 SEEDS_FILE = "seeds.json"
 
 
+def _launch_torchrun(args: argparse.Namespace) -> int:
+    """Re-run this very command under torchrun with ``--nproc`` processes on this machine."""
+    import subprocess
+
+    argv, skip = [], False
+    for item in args.argv:
+        if skip:
+            skip = False
+        elif item == "--nproc":
+            skip = True
+        elif not item.startswith("--nproc="):
+            argv.append(item)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           f"--nproc_per_node={args.nproc}", "-m", "lstm_har", *argv]  # fmt: skip
+    log.info("launching: %s", " ".join(cmd))
+    return subprocess.call(cmd)
+
+
+def _init_distributed() -> int:
+    """Join the process group torchrun describes in the environment; returns the rank."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank()
+
+
 def _train(args: argparse.Namespace) -> int:
+    if args.nproc and args.nproc > 1:
+        return _launch_torchrun(args)
+    rank = _init_distributed()
+    try:
+        return _train_here(args, quiet=args.quiet or rank != 0)
+    finally:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train_here(args: argparse.Namespace, quiet: bool) -> int:
     from . import checkpoint, runs
 
-    quiet = args.quiet
     hooks = {"progress": _progress(quiet), "on_epoch": _epoch_logger(quiet)}
     if args.resume:
         out = Path(args.resume)
         if (out / runs.CONFIG).is_file():
-            _print_report(runs.train_run(None, out, resume=True, **hooks), str(out))
+            report = runs.train_run(None, out, resume=True, **hooks)
+            if not quiet:
+                _print_report(report, str(out))
             return 0
         if not (out / SEEDS_FILE).is_file():
             raise LstmHarError(f"{out}: no run to resume (no {runs.CONFIG} or {SEEDS_FILE})")
@@ -142,13 +187,18 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.seeds is None:
         report = runs.train_run(cfg, out, **hooks)
-        _print_report(report, str(out))
-        print(f"  wrote {out}/ (model.safetensors, model.json, metrics.json, log.csv, plots)")
+        if report:  # rank 0 under torchrun; the others return nothing
+            _print_report(report, str(out))
+            print(f"  wrote {out}/ (model.safetensors, model.json, metrics.json, log.csv, plots)")
         return 0
     seeds = _parse_seeds(args.seeds)
     if (out / SEEDS_FILE).exists():
         raise LstmHarError(f"{out} already holds a seed sweep; continue it with --resume {out}")
-    checkpoint.write_json(out / SEEDS_FILE, {"config": cfg.to_dict(), "seeds": seeds})
+    from .train import barrier, world
+
+    barrier()
+    if world()[0] == 0:
+        checkpoint.write_json(out / SEEDS_FILE, {"config": cfg.to_dict(), "seeds": seeds})
     return _train_seeds(out, cfg.to_dict(), seeds, hooks)
 
 
@@ -166,7 +216,11 @@ def _train_seeds(out: Path, base: dict[str, Any], seeds: list[int], hooks: dict[
         resume = (run / runs.CONFIG).is_file()
         cfg = None if resume else TrainConfig.from_dict(base | {"seed": seed})
         reports.append(runs.train_run(cfg, run, resume=resume, **hooks))
+        if not reports[-1]:  # not rank 0 under torchrun
+            continue
         _print_report(reports[-1], str(run))
+    if not all(reports):
+        return 0
     summary = runs.write_summary(out, reports)
     print(f"{len(seeds)} seeds ({', '.join(map(str, seeds))}), test mean ± sample std:")
     for key in runs.SUMMARY_KEYS:
@@ -302,6 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="JSON or TOML file of config fields (flags override)")
     train.add_argument("--seeds", help="comma-separated seeds: one run each, then mean ± std")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bars or epoch log")
+    train.add_argument(
+        "--nproc",
+        type=int,
+        default=0,
+        help="data-parallel over N processes on this machine (launches torchrun); for several "
+        "machines run 'torchrun ... -m lstm_har train ...' yourself",
+    )
     _config_args(train)
     train.set_defaults(func=_train)
 
@@ -351,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(message)s",

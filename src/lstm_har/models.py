@@ -101,12 +101,26 @@ MODELS: dict[str, Callable[..., nn.Module]] = {"simple": SimpleLSTM, "convbilstm
 
 
 def build_model(
-    name: str, input_size: int, hidden_size: int, n_classes: int, backend: str = "torch"
-) -> nn.Module:
+    name: str, input_size: int, hidden_size: int, n_classes: int, backend: str = "torch",
+    forget_bias: float = 0.0,
+) -> nn.Module:  # fmt: skip
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     output_size = 1 if n_classes == 2 else n_classes
-    return MODELS[name](input_size, hidden_size, output_size, backend=backend)
+    model = MODELS[name](input_size, hidden_size, output_size, backend=backend)
+    if forget_bias:
+        add_forget_bias(model, forget_bias)
+    return model
+
+
+@torch.no_grad()
+def add_forget_bias(model: nn.Module, value: float) -> None:
+    """Add ``value`` to the forget gate's rows (H..2H, gate order i, f, g, o) of every
+    ``bias_hh`` in ``model``'s LSTMs, whichever backend."""
+    for name, param in model.named_parameters():
+        if ".bias_hh_l" in f".{name}":
+            hidden = param.shape[0] // 4
+            param[hidden : 2 * hidden] += value
 
 
 class Classifier(nn.Module):

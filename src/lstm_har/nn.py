@@ -43,6 +43,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import _kernel
+
 State = tuple[Tensor, Tensor]
 
 
@@ -171,14 +173,35 @@ def _bias(b_ih: Tensor | None, b_hh: Tensor | None, like: Tensor) -> Tensor:
     return b_ih + b_hh
 
 
+# Measured (benchmarks/bench_lstm.py): at batch <= 16 the C loop beats the PyTorch one.
+KERNEL_MAX_BATCH = 16
+
+
+def _use_kernel(x: Tensor, tensors: tuple[Tensor | None, ...]) -> bool:
+    present = [t for t in (x, *tensors) if t is not None]
+    if torch.is_grad_enabled() and any(t.requires_grad for t in present):
+        return False  # training: the autograd Function below
+    if x.shape[1] > KERNEL_MAX_BATCH or x.device.type != "cpu":
+        return False
+    return all(t.dtype == torch.float32 for t in present) and _kernel.load() is not None
+
+
 def lstm_layer(
     x: Tensor, state: State, w_ih: Tensor, w_hh: Tensor,
     b_ih: Tensor | None = None, b_hh: Tensor | None = None,
 ) -> tuple[Tensor, State]:  # fmt: skip
     """Run one layer over time-major ``x`` ``(T, B, I)`` from ``state`` ``((B, H), (B, H))``.
 
-    Returns ``output`` ``(T, B, H)`` and the final ``(h, c)``.
+    Returns ``output`` ``(T, B, H)`` and the final ``(h, c)``. Without gradients, at small
+    batch and in float32, the recurrence runs in a small C loop (``_kernel``) when a C
+    compiler is available: the same equations without per-op dispatch.
     """
+    if _use_kernel(x, (state[0], state[1], w_ih, w_hh, b_ih, b_hh)):
+        T, B, _ = x.shape
+        # (T*B, I) @ (I, 4H) + b -> (T, B, 4H)
+        xw = torch.addmm(_bias(b_ih, b_hh, w_hh), x.reshape(T * B, -1), w_ih.t())
+        out, h, c = _kernel.forward(xw.view(T, B, -1), w_hh, state[0], state[1])
+        return out, (h, c)
     out, h, c = _LSTMLayer.apply(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh)
     return out, (h, c)
 

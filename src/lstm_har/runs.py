@@ -23,7 +23,7 @@ from .errors import CheckpointError, LstmHarError
 from .evaluate import evaluate, majority_baseline
 from .models import Classifier, build_model
 from .preprocess import CHANNELS, PREPROCESS_VERSION, SAMPLE_RATE_HZ, STEP, WINDOW
-from .train import FitResult, Progress, TrainConfig, fit
+from .train import FitResult, Progress, TrainConfig, barrier, fit, world
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
@@ -38,10 +38,11 @@ def split_task(cfg: TrainConfig) -> tuple[TaskData, TaskData, TaskData]:
     return train_task.select(fit_mask), train_task.select(val_mask), test_task
 
 
-def build_classifier(model: str, hidden_size: int, n_classes: int, backend: str) -> Classifier:
-    return Classifier(
-        build_model(model, len(CHANNELS), hidden_size, n_classes, backend), len(CHANNELS)
-    )
+def build_classifier(
+    model: str, hidden_size: int, n_classes: int, backend: str, forget_bias: float = 0.0
+) -> Classifier:
+    net = build_model(model, len(CHANNELS), hidden_size, n_classes, backend, forget_bias)
+    return Classifier(net, len(CHANNELS))
 
 
 def load_run(directory: Path, backend: str | None = None) -> tuple[Classifier, dict[str, Any]]:
@@ -73,21 +74,25 @@ def train_run(
 ) -> dict[str, Any]:
     """Train (or, with ``resume``, continue) the run in ``out``; return its metrics."""
     out = Path(out)
+    rank = world()[0]  # under torchrun every process runs this; only rank 0 writes
     if resume:
         cfg = TrainConfig.from_dict(checkpoint.read_json(out / CONFIG))
     else:
-        if (out / CONFIG).exists():
+        exists = (out / CONFIG).exists()
+        barrier()  # every process has looked before rank 0 writes
+        if exists:
             raise LstmHarError(
                 f"{out} already holds a run; continue it with --resume {out} "
                 "or choose another --out"
             )
         assert cfg is not None
-        checkpoint.write_json(out / CONFIG, cfg.to_dict())
+        if rank == 0:
+            checkpoint.write_json(out / CONFIG, cfg.to_dict())
     assert cfg is not None
     fit_data, val_data, test_data = split_task(cfg)
     n_classes = len(fit_data.classes)
     torch.manual_seed(cfg.seed)
-    model = build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend)
+    model = build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend, cfg.forget_bias)
     X_fit = torch.from_numpy(fit_data.X)
     model.fit_normaliser(X_fit)  # training subjects only
     result = fit(
@@ -100,6 +105,8 @@ def train_run(
         progress=progress,
         on_epoch=on_epoch,
     )
+    if rank != 0:
+        return {}
     return _finish(out, cfg, model, result, fit_data, val_data, test_data)
 
 

@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from . import checkpoint
-from .augment import random_rotation
+from .augment import random_body_scale, random_rotation
 from .evaluate import metrics, predict_proba
 from .models import Classifier, loss_function, loss_target
 
@@ -36,6 +36,8 @@ class TrainConfig:
     model: str = "simple"  # a name in models.MODELS; "simple" is the study's SimpleLSTM
     backend: str = "torch"  # LSTM implementation: "torch" (oneDNN kernel) or "ours" (lstm_har.nn)
     hidden_size: int = 64  # LSTM units; the study does not say, 64 is the common choice
+    forget_bias: float = 1.0  # added to every LSTM forget-gate bias at init, so a fresh LSTM
+    # hears the whole 128-step window (Jozefowicz et al. 2015); 0 = PyTorch's plain init
     epochs: int = 30  # upper bound; early stopping on validation usually ends sooner
     batch_size: int = 64  # global batch (split across processes under torchrun)
     lr: float = 1e-3  # Adam's learning rate, the study's optimizer
@@ -43,7 +45,9 @@ class TrainConfig:
     lr_schedule: str = "cosine"  # "cosine" (lr -> 0 over `epochs`) or "constant"
     grad_clip: float = 1.0  # max global gradient norm, 0 = off; early LSTM steps can spike
     augment_rotation: float = 0.0  # degrees of random sensor rotation per training window; 0 = off
-    patience: int = 8  # stop after this many epochs without a better validation score; 0 = never
+    augment_scale: float = 0.0  # +- fraction of random body-motion scaling per window; 0 = off
+    patience: int = 0  # stop after this many epochs without a better validation score;
+    # 0 = run every epoch of the schedule (the best validation epoch is kept either way)
     val_subjects: int = 4  # training subjects held out whole for validation (never test ones)
     val_seed: int = 0  # which training subjects validate; fixed so `seed` varies only the model
     seed: int = 0  # model init, batch order, dropout
@@ -64,6 +68,7 @@ class TrainConfig:
             (self.lr > 0, "lr must be > 0"),
             (self.grad_clip >= 0 and self.patience >= 0, "grad_clip, patience must be >= 0"),
             (0 <= self.augment_rotation <= 180, "augment_rotation must be in [0, 180] degrees"),
+            (0 <= self.augment_scale < 1, "augment_scale must be in [0, 1)"),
             (self.val_subjects >= 1, "val_subjects must be >= 1"),
         ]
         for ok, message in checks:
@@ -92,10 +97,16 @@ class FitResult:
 Progress = Callable[[Iterable[Any], str], Iterable[Any]]
 
 
-def _world() -> tuple[int, int]:
+def world() -> tuple[int, int]:
+    """``(rank, world_size)`` under torch.distributed, else ``(0, 1)``."""
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def barrier() -> None:
+    if world()[1] > 1:
+        dist.barrier()
 
 
 def learning_rate(cfg: TrainConfig, epoch: int) -> float:
@@ -127,20 +138,20 @@ def fit(
     kept). With ``state_path`` the full training state is written there after every epoch,
     and an existing file there is resumed from: the result is the same as an uninterrupted run.
     """
-    rank, world = _world()
-    if cfg.batch_size % world:
-        raise ValueError(f"fit: batch_size {cfg.batch_size} is not divisible by {world} processes")
+    rank, n_proc = world()
+    if cfg.batch_size % n_proc:
+        raise ValueError(f"fit: batch_size {cfg.batch_size} is not divisible by {n_proc} processes")
     X, y = train
     target = loss_target(y, n_classes)
     loss_fn = loss_function(n_classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     net: nn.Module = model
-    if world > 1:
+    if n_proc > 1:
         net = nn.parallel.DistributedDataParallel(model)
     # One sampler for both cases: with one replica it is a seeded shuffle per epoch.
     sampler: DistributedSampler[int] = DistributedSampler(
         range(len(X)),  # type: ignore[arg-type]  # only len() is used
-        num_replicas=world,
+        num_replicas=n_proc,
         rank=rank,
         seed=cfg.seed,
     )
@@ -161,7 +172,7 @@ def fit(
             group["lr"] = lr
         sampler.set_epoch(epoch)
         order = torch.tensor(list(sampler))
-        per_rank = cfg.batch_size // world
+        per_rank = cfg.batch_size // n_proc
         batches: Iterable[Any] = order.split(per_rank)
         if progress is not None and rank == 0:
             batches = progress(batches, f"epoch {epoch + 1}/{cfg.epochs}")
@@ -174,6 +185,8 @@ def fit(
             xb = X[idx]
             if cfg.augment_rotation:
                 xb = random_rotation(xb, cfg.augment_rotation, augment_rng)
+            if cfg.augment_scale:
+                xb = random_body_scale(xb, cfg.augment_scale, augment_rng)
             loss = loss_fn(net(xb), target[idx])
             loss.backward()
             if cfg.grad_clip:
@@ -182,8 +195,8 @@ def fit(
             total += torch.tensor([loss.item() * len(idx), len(idx)], dtype=torch.float64)
             if hasattr(batches, "set_postfix"):
                 batches.set_postfix(loss=f"{total[0].item() / total[1].item():.4f}", refresh=False)
-        if world > 1:
-            dist.all_reduce(total)
+        if n_proc > 1:
+            dist.all_reduce(total)  # loss summed over every process's windows
         record: dict[str, Any] = {
             "epoch": epoch + 1,
             "lr": lr,

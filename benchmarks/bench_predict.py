@@ -1,0 +1,103 @@
+"""A day-long recording from CSV to timeline: wall time and peak memory of `lstm-har predict`.
+
+    python benchmarks/bench_predict.py [--hours 24] [--engine torch onnx] [--dry-run]
+
+Generates a synthetic 50 Hz recording (walking bouts between static periods, acc in m/s^2,
+gyro in rad/s, a time column), writes it as CSV (not timed), then runs the real command
+`lstm-har predict REC.csv --acc-unit m/s2 --model walking --out PRED.csv --plot TIMELINE.png`
+in a fresh process per engine and reports its wall time and peak RSS (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RATE = 50.0
+
+
+def synthetic_day(hours: float, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = int(hours * 3600 * RATE)
+    t = np.arange(n) / RATE
+    walking = (np.sin(2 * np.pi * t / 600) > 0.6).astype(float)  # ~20 % of the time
+    gait = np.sin(2 * np.pi * 1.8 * t)
+    acc = np.stack([1 + 0.3 * walking * gait, 0.1 * walking * gait, 0.05 * walking * gait], 1)
+    acc = (acc + rng.normal(scale=0.01, size=acc.shape)) * 9.80665
+    gyro = 0.4 * walking[:, None] * np.stack([gait, 0.5 * gait, 0.2 * gait], 1)
+    gyro = gyro + rng.normal(scale=0.005, size=gyro.shape)
+    return pd.DataFrame(
+        {
+            "time": t,
+            "acc_x": acc[:, 0],
+            "acc_y": acc[:, 1],
+            "acc_z": acc[:, 2],
+            "gyro_x": gyro[:, 0],
+            "gyro_y": gyro[:, 1],
+            "gyro_z": gyro[:, 2],
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--engine", nargs="+", default=["torch", "onnx"])
+    parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, for CI")
+    args = parser.parse_args()
+    hours = 0.1 if args.dry_run else args.hours
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "day.csv"
+        began = time.perf_counter()
+        frame = synthetic_day(hours)
+        frame.to_csv(csv, index=False, float_format="%.5f")
+        print(
+            f"{len(frame):,} rows ({hours:g} h at 50 Hz), {csv.stat().st_size / 1e6:.0f} MB "
+            f"CSV, written in {time.perf_counter() - began:.1f} s (not timed)"
+        )
+        del frame
+        print(f"{'engine':<8}{'wall s':>8}{'peak RSS MB':>13}{'windows':>10}")
+        for engine in args.engine:
+            cmd = [
+                sys.executable,
+                "-m",
+                "lstm_har",
+                "predict",
+                str(csv),
+                "--acc-unit",
+                "m/s2",
+                "--model",
+                "walking",
+                "--engine",
+                engine,
+                "--out",
+                str(Path(tmp) / "p.csv"),
+                "--plot",
+                str(Path(tmp) / "timeline.png"),
+            ]
+            # a fresh interpreter per engine, so each peak RSS is that run's own
+            probe = (
+                "import resource, subprocess, sys, time; t = time.perf_counter(); "
+                "rc = subprocess.call(sys.argv[1:], stderr=subprocess.DEVNULL); "
+                "print(rc, time.perf_counter() - t, "
+                "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", probe, *cmd], capture_output=True, text=True, check=True
+            ).stdout.split()
+            rc, wall, rss_kb = int(out[0]), float(out[1]), int(out[2])
+            if rc != 0:
+                raise SystemExit(f"predict failed with exit code {rc}")
+            windows = len((Path(tmp) / "p.csv").read_text().splitlines()) - 1
+            print(f"{engine:<8}{wall:>8.1f}{rss_kb / 1024:>13.0f}{windows:>10,}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Two gloo processes on loopback train exactly like one process with the same global batch."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from lstm_har.runs import build_classifier
+from lstm_har.train import TrainConfig, fit
+
+CFG = TrainConfig(hidden_size=8, epochs=2, batch_size=16, patience=0, lr=5e-3, seed=3)
+
+
+def _data() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(64, 128, 9, generator=g)  # 64 = 4 global batches of 16
+    y = (X[:, :, 0].mean(1) > 0).long()
+    return X, y
+
+
+def _train(cfg: TrainConfig) -> tuple[list[float], dict[str, torch.Tensor]]:
+    torch.manual_seed(cfg.seed)
+    model = build_classifier("simple", cfg.hidden_size, 2, "torch")
+    X, y = _data()
+    model.fit_normaliser(X)
+    result = fit(model, (X, y), None, cfg, 2)
+    return [r["train_loss"] for r in result.history], model.state_dict()
+
+
+def _worker(rank: int, init: str, queue: mp.Queue) -> None:
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    try:
+        losses, state = _train(CFG)
+        if rank == 0:
+            queue.put((losses, {k: v.numpy().copy() for k, v in state.items()}))  # by value
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_processes_match_one(tmp_path):
+    single_losses, single_state = _train(CFG)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    init = f"file://{tmp_path / 'rendezvous'}"
+    procs = [ctx.Process(target=_worker, args=(r, init, queue)) for r in range(2)]
+    for p in procs:
+        p.start()
+    losses, state = queue.get(timeout=120)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    torch.testing.assert_close(
+        torch.tensor(losses), torch.tensor(single_losses), rtol=1e-5, atol=1e-6
+    )
+    for k, v in single_state.items():
+        torch.testing.assert_close(torch.from_numpy(state[k]), v, rtol=1e-4, atol=1e-5, msg=k)
+
+
+def test_batch_must_split_evenly():
+    import pytest
+
+    cfg = dataclasses.replace(CFG, batch_size=15)
+
+    with pytest.raises(ValueError, match="not divisible"):
+        import lstm_har.train as train_mod
+
+        original = train_mod.world
+        train_mod.world = lambda: (0, 2)  # type: ignore[assignment]
+        try:
+            _train(cfg)
+        finally:
+            train_mod.world = original

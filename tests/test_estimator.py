@@ -1,0 +1,59 @@
+"""LSTMClassifier: scikit-learn conventions, a Pipeline under cross_val_score, estimator checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import check_estimator
+
+from lstm_har.estimator import LSTMClassifier
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_data):
+    from lstm_har.data import load_uci_har
+
+    train, test = load_uci_har(tiny_data)
+    X = np.concatenate([train.X, test.X])
+    y = np.concatenate([train.y, test.y])
+    groups = np.concatenate([train.subject, test.subject])
+    return X, np.where(y == 1, "walk", "other"), groups
+
+
+def test_conventions(tiny):
+    X, y, _ = tiny
+    est = LSTMClassifier(hidden_size=8, epochs=2, batch_size=16, random_state=1)
+    assert not [k for k in vars(est) if k.endswith("_")]  # __init__ stores parameters only
+    assert est.fit(X, y) is est
+    assert list(est.classes_) == ["other", "walk"]
+    proba = est.predict_proba(X[:7])
+    assert proba.shape == (7, 2) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert set(est.predict(X[:7])) <= {"other", "walk"}
+    assert 0 <= est.score(X, y) <= 1
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() and not hasattr(twin, "model_")
+    assert twin.set_params(lr=0.01).lr == 0.01
+
+
+def test_pipeline_with_cross_val_score(tiny):
+    X, y, groups = tiny
+    pipe = make_pipeline(
+        FunctionTransformer(lambda a: a * 1.0),  # any 3-D preprocessing step
+        LSTMClassifier(hidden_size=16, epochs=15, batch_size=16, lr=1e-2),
+    )
+    scores = cross_val_score(pipe, X, y, groups=groups, cv=GroupKFold(n_splits=2))
+    assert scores.shape == (2,)
+    assert scores.mean() > (y == "other").mean()  # better than always answering the majority
+
+
+def test_scikit_learn_estimator_checks():
+    """All of scikit-learn's checks but one: check_classifiers_train wants a fit on its toy
+    data within seconds that an LSTM trained for 2 epochs cannot reach."""
+    check_estimator(
+        LSTMClassifier(hidden_size=4, epochs=2, batch_size=8),
+        expected_failed_checks={"check_classifiers_train": "accuracy needs more epochs"},
+    )

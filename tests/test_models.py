@@ -1,0 +1,56 @@
+"""Models: the study's layers, both LSTM backends, the output contract, forget-gate init."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstm_har.models import Classifier, SimpleLSTM, build_model, loss_function
+
+
+def test_simple_lstm_is_the_studys_model():
+    model = SimpleLSTM(9, 64, 1)
+    assert [n for n, _ in model.named_children()] == ["lstm", "fc_new", "fc", "sigmoid"]
+    assert model.fc_new.out_features == 20 and model.fc.in_features == 20
+    out = model(torch.randn(3, 128, 9))
+    assert out.shape == (3, 1) and ((out > 0) & (out < 1)).all()
+    assert isinstance(loss_function(2), torch.nn.BCELoss)
+    assert SimpleLSTM(9, 8, 6)(torch.randn(2, 128, 9)).shape == (2, 6)  # logits
+    assert isinstance(loss_function(6), torch.nn.CrossEntropyLoss)
+
+
+@pytest.mark.parametrize("name", ["simple", "convbilstm"])
+@pytest.mark.parametrize("n_classes", [2, 6])
+def test_backends_share_weights_and_outputs(name, n_classes):
+    torch.manual_seed(0)
+    a = Classifier(build_model(name, 9, 8, n_classes, "torch"), 9).eval()
+    b = Classifier(build_model(name, 9, 8, n_classes, "ours"), 9).eval()
+    b.load_state_dict(a.state_dict())
+    x = torch.randn(4, 128, 9)
+    with torch.no_grad():
+        pa, pb = a.proba(x), b.proba(x)
+    torch.testing.assert_close(pb, pa, atol=1e-5, rtol=1e-5)
+    assert pa.shape == (4, n_classes)
+    torch.testing.assert_close(pa.sum(1), torch.ones(4))
+
+
+def test_forget_bias_touches_only_the_forget_gate():
+    torch.manual_seed(0)
+    plain = build_model("convbilstm", 9, 8, 2)
+    torch.manual_seed(0)
+    biased = build_model("convbilstm", 9, 8, 2, forget_bias=1.0)
+    for (name, p), (_, q) in zip(plain.named_parameters(), biased.named_parameters(), strict=True):
+        if "bias_hh" in name:
+            torch.testing.assert_close(q[8:16], p[8:16] + 1.0)
+            torch.testing.assert_close(torch.cat([q[:8], q[16:]]), torch.cat([p[:8], p[16:]]))
+        else:
+            assert torch.equal(p, q), name
+
+
+def test_normaliser_is_fitted_and_saved():
+    X = torch.randn(50, 128, 9) * 3 + 2
+    model = Classifier(build_model("simple", 9, 4, 2), 9).fit_normaliser(X)
+    torch.testing.assert_close(model.mean, X.reshape(-1, 9).mean(0), atol=1e-4, rtol=1e-4)
+    assert {"mean", "std"} <= set(model.state_dict())
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("transformer", 9, 4, 2)
