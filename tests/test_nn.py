@@ -127,3 +127,22 @@ def test_bad_arguments_name_the_module():
         LSTM(3, 4)(torch.randn(5, 2, 3), (torch.zeros(1, 3, 4), torch.zeros(1, 3, 4)))
     with pytest.raises(ValueError, match="dropout"):
         LSTM(3, 4, dropout=1.5)
+
+
+def test_small_batch_c_kernel_matches_the_torch_loop(monkeypatch):
+    from lstm_har import _kernel
+    from lstm_har import nn as our_nn
+
+    if _kernel.load() is None:
+        pytest.skip("no C compiler here: lstm_har.nn uses its PyTorch loop (tested above)")
+    ref = torch.nn.LSTM(9, 16, num_layers=2, batch_first=True)
+    ours = LSTM(9, 16, num_layers=2, batch_first=True)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(3, 50, 9)
+    with torch.no_grad():
+        fast, (h_fast, c_fast) = ours(x)  # batch 3 <= KERNEL_MAX_BATCH: the C loop
+        monkeypatch.setattr(our_nn, "KERNEL_MAX_BATCH", 0)
+        slow, (h_slow, c_slow) = ours(x)
+        expected, _ = ref(x)
+    for a, b in ((fast, slow), (h_fast, h_slow), (c_fast, c_slow), (fast, expected)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)

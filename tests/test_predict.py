@@ -14,7 +14,7 @@ from lstm_har.cli import main
 from lstm_har.data import TEST_SUBJECTS
 from lstm_har.export import export, onnx_proba
 from lstm_har.predict import PRETRAINED, Recognizer, predict_samples, pretrained_dir, torch_proba
-from lstm_har.preprocess import STEP, WINDOW, labeled_window_starts
+from lstm_har.preprocess import STEP, WINDOW
 from lstm_har.recording import STANDARD_GRAVITY
 from lstm_har.runs import load_run
 
@@ -143,13 +143,14 @@ def test_pretrained_walking_on_held_out_recordings(tmp_path, capsys):
             == 0
         )
         pred = pd.read_csv(out)
-        starts, labels = labeled_window_starts(rec.labels, keep=(1, 2, 3, 4, 5, 6))
-        by_start = dict(zip(np.round(pred["start_s"] * 50).astype(int), pred["label"], strict=True))
-        truth = np.where(labels == 1, "WALKING", "NON_WALKING")
-        got = np.array([by_start[int(s)] for s in starts])
-        correct += int((got == truth).sum())
-        total += len(truth)
+        # Score every predicted window that lies wholly inside one labeled activity.
+        starts = np.round(pred["start_s"].to_numpy() * 50).astype(int)
+        spans = rec.labels[starts[:, None] + np.arange(WINDOW)]  # (N, 128) per-sample labels
+        pure = (spans == spans[:, :1]).all(1) & (spans[:, 0] >= 1) & (spans[:, 0] <= 6)
+        truth = np.where(spans[pure, 0] == 1, "WALKING", "NON_WALKING")
+        correct += int((pred["label"].to_numpy()[pure] == truth).sum())
+        total += int(pure.sum())
     capsys.readouterr()
     accuracy = correct / total
     print(f"window accuracy on {len(recordings)} held-out recordings: {accuracy:.4f}")
-    assert total > 2900 and accuracy >= 0.98
+    assert total > 2500 and accuracy >= 0.98
