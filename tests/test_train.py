@@ -158,6 +158,18 @@ def test_seed_sweep_reports_mean_and_std(tiny_data, tmp_path, capsys):
     assert main(["train", "--resume", str(out), "-q"]) == 0  # finished seeds are reused
 
 
+def test_seeds_spread_over_processes(tiny_data, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    args = ["train", "--out", str(out), "--seeds", "3,4", "--jobs", "2",
+            *_tiny_args(tiny_data, "--epochs", "1")]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seeds"] == [3, 4]
+    for seed in (3, 4):
+        report = json.loads((out / f"seed_{seed}" / "metrics.json").read_text())
+        assert report["seed"] == seed and (out / f"seed_{seed}" / "model.safetensors").is_file()
+
+
 def test_config_file_and_flag_precedence(tiny_data, tmp_path):
     config = tmp_path / "c.toml"
     config.write_text(

@@ -180,7 +180,7 @@ def _train_here(args: argparse.Namespace, quiet: bool) -> int:
         if not (out / SEEDS_FILE).is_file():
             raise LstmHarError(f"{out}: no run to resume (no {runs.CONFIG} or {SEEDS_FILE})")
         plan = checkpoint.read_json(out / SEEDS_FILE)
-        return _train_seeds(out, plan["config"], plan["seeds"], hooks)
+        return _train_seeds(out, plan["config"], plan["seeds"], hooks, args.jobs)
     if args.out is None:
         raise LstmHarError("train: give --out RUN_DIR (or --resume RUN_DIR)")
     cfg = _resolve_config(args)
@@ -199,28 +199,33 @@ def _train_here(args: argparse.Namespace, quiet: bool) -> int:
     barrier()
     if world()[0] == 0:
         checkpoint.write_json(out / SEEDS_FILE, {"config": cfg.to_dict(), "seeds": seeds})
-    return _train_seeds(out, cfg.to_dict(), seeds, hooks)
+    return _train_seeds(out, cfg.to_dict(), seeds, hooks, args.jobs)
 
 
-def _train_seeds(out: Path, base: dict[str, Any], seeds: list[int], hooks: dict[str, Any]) -> int:
-    from . import checkpoint, runs
-    from .train import TrainConfig
+def _train_seeds(
+    out: Path, base: dict[str, Any], seeds: list[int], hooks: dict[str, Any], jobs: int = 1
+) -> int:
+    from . import runs
 
-    reports = []
-    for seed in seeds:
-        run = runs.seed_dir(out, seed)
-        if (run / runs.METRICS).is_file():
-            reports.append(checkpoint.read_json(run / runs.METRICS))
-            continue
-        log.info("seed %d -> %s", seed, run)
-        resume = (run / runs.CONFIG).is_file()
-        cfg = None if resume else TrainConfig.from_dict(base | {"seed": seed})
-        reports.append(runs.train_run(cfg, run, resume=resume, **hooks))
-        if not reports[-1]:  # not rank 0 under torchrun
-            continue
-        _print_report(reports[-1], str(run))
-    if not all(reports):
+    if jobs > 1:  # seeds spread over processes, the cores shared out between them
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        log.info("%d seeds over %d processes, %d thread(s) each", len(seeds), jobs, threads)
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(runs.train_seed, out, base, seed, threads) for seed in seeds]
+            reports = [f.result() for f in futures]
+    else:
+        reports = []
+        for seed in seeds:
+            log.info("seed %d -> %s", seed, runs.seed_dir(out, seed))
+            reports.append(runs.train_seed(out, base, seed, hooks=hooks))
+    if not all(reports):  # not rank 0 under torchrun
         return 0
+    for seed, report in zip(seeds, reports, strict=True):
+        _print_report(report, str(runs.seed_dir(out, seed)))
     summary = runs.write_summary(out, reports)
     print(f"{len(seeds)} seeds ({', '.join(map(str, seeds))}), test mean ± sample std:")
     for key in runs.SUMMARY_KEYS:
@@ -356,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="JSON or TOML file of config fields (flags override)")
     train.add_argument("--seeds", help="comma-separated seeds: one run each, then mean ± std")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bars or epoch log")
+    train.add_argument(
+        "--jobs", type=int, default=1, help="with --seeds: train N seeds at once in N processes"
+    )
     train.add_argument(
         "--nproc",
         type=int,

@@ -207,6 +207,28 @@ def seed_dir(out: Path, seed: int) -> Path:
     return Path(out) / f"seed_{seed}"
 
 
+def train_seed(
+    out: Path,
+    base: dict[str, Any],
+    seed: int,
+    threads: int | None = None,
+    hooks: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One seed of a sweep in ``out/seed_N``: reuse it if finished, resume it if begun.
+
+    ``threads`` caps torch's threads (for seeds running side by side in processes).
+    """
+    if threads is not None:
+        torch.set_num_threads(threads)
+    run = seed_dir(out, seed)
+    if (run / METRICS).is_file():
+        report: dict[str, Any] = checkpoint.read_json(run / METRICS)
+        return report
+    resume = (run / CONFIG).is_file()
+    cfg = None if resume else TrainConfig.from_dict(base | {"seed": seed})
+    return train_run(cfg, run, resume=resume, **(hooks or {}))
+
+
 def write_summary(out: Path, reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     summary = summarise(reports)
     checkpoint.write_json(Path(out) / SUMMARY, summary)
