@@ -170,6 +170,26 @@ def test_seeds_spread_over_processes(tiny_data, tmp_path, capsys):
         assert report["seed"] == seed and (out / f"seed_{seed}" / "model.safetensors").is_file()
 
 
+def test_leave_subjects_out_cross_validation(tiny_data, tmp_path, capsys):
+    out = tmp_path / "cv"
+    # tiny data: six training subjects; 3 folds of 2, validation from the other four
+    args = ["train", "--out", str(out), "--cv", "3", *_tiny_args(tiny_data, "--epochs", "1")]
+    assert main(args) == 0
+    held_out = []
+    for k in range(3):
+        report = json.loads((out / f"fold_{k}" / "metrics.json").read_text())
+        assert report["evaluated_on"].startswith(f"cross-validation fold {k} of 3")
+        subjects = set(report["test"]["per_subject"])
+        assert not subjects & {"2", "4"}  # the official test subjects take no part
+        assert not subjects & {str(s) for s in report["validation_subjects"]}
+        held_out.append(subjects)
+    assert set().union(*held_out) == {"1", "3", "5", "6", "7", "8"}
+    assert sum(len(h) for h in held_out) == 6  # each subject held out exactly once
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["runs"] == ["fold_0", "fold_1", "fold_2"]
+    assert "held-out" in capsys.readouterr().out
+
+
 def test_config_file_and_flag_precedence(tiny_data, tmp_path):
     config = tmp_path / "c.toml"
     config.write_text(

@@ -96,8 +96,10 @@ def _epoch_logger(quiet: bool) -> Any:
 def _print_report(report: dict[str, Any], title: str) -> None:
     t, v = report["test"], report["validation"]
     print(f"{title}: task {report['task']}, model {report['model']}")
+    official = report.get("evaluated_on", "official").startswith("official")
+    label = "test      " if official else "held-out  "
     print(
-        f"  test       accuracy {t['accuracy']:.4f}  balanced {t['balanced_accuracy']:.4f}  "
+        f"  {label} accuracy {t['accuracy']:.4f}  balanced {t['balanced_accuracy']:.4f}  "
         f"macro-F1 {t['macro_f1']:.4f}  (n={t['n']})"
     )
     print(
@@ -119,7 +121,7 @@ def _parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-SEEDS_FILE = "seeds.json"
+SWEEP_FILE = "sweep.json"
 
 
 def _launch_torchrun(args: argparse.Namespace) -> int:
@@ -177,57 +179,70 @@ def _train_here(args: argparse.Namespace, quiet: bool) -> int:
             if not quiet:
                 _print_report(report, str(out))
             return 0
-        if not (out / SEEDS_FILE).is_file():
-            raise LstmHarError(f"{out}: no run to resume (no {runs.CONFIG} or {SEEDS_FILE})")
-        plan = checkpoint.read_json(out / SEEDS_FILE)
-        return _train_seeds(out, plan["config"], plan["seeds"], hooks, args.jobs)
+        if not (out / SWEEP_FILE).is_file():
+            raise LstmHarError(f"{out}: no run to resume (no {runs.CONFIG} or {SWEEP_FILE})")
+        plan = checkpoint.read_json(out / SWEEP_FILE)
+        members = [(name, overrides) for name, overrides in plan["members"]]
+        return _train_sweep(out, plan["config"], members, hooks, args.jobs)
     if args.out is None:
         raise LstmHarError("train: give --out RUN_DIR (or --resume RUN_DIR)")
     cfg = _resolve_config(args)
     out = Path(args.out)
-    if args.seeds is None:
+    if args.seeds is not None and args.cv:
+        raise LstmHarError("train: --seeds and --cv are separate sweeps; give one")
+    if args.seeds is None and not args.cv:
         report = runs.train_run(cfg, out, **hooks)
         if report:  # rank 0 under torchrun; the others return nothing
             _print_report(report, str(out))
             print(f"  wrote {out}/ (model.safetensors, model.json, metrics.json, log.csv, plots)")
         return 0
-    seeds = _parse_seeds(args.seeds)
-    if (out / SEEDS_FILE).exists():
-        raise LstmHarError(f"{out} already holds a seed sweep; continue it with --resume {out}")
+    if args.cv:
+        if args.cv < 2:
+            raise LstmHarError(f"--cv: expected at least 2 folds, got {args.cv}")
+        members = [(f"fold_{k}", {"cv_folds": args.cv, "cv_fold": k}) for k in range(args.cv)]
+    else:
+        members = [(f"seed_{s}", {"seed": s}) for s in _parse_seeds(args.seeds)]
+    if (out / SWEEP_FILE).exists():
+        raise LstmHarError(f"{out} already holds a sweep; continue it with --resume {out}")
     from .train import barrier, world
 
     barrier()
     if world()[0] == 0:
-        checkpoint.write_json(out / SEEDS_FILE, {"config": cfg.to_dict(), "seeds": seeds})
-    return _train_seeds(out, cfg.to_dict(), seeds, hooks, args.jobs)
+        checkpoint.write_json(out / SWEEP_FILE, {"config": cfg.to_dict(), "members": members})
+    return _train_sweep(out, cfg.to_dict(), members, hooks, args.jobs)
 
 
-def _train_seeds(
-    out: Path, base: dict[str, Any], seeds: list[int], hooks: dict[str, Any], jobs: int = 1
-) -> int:
+def _train_sweep(
+    out: Path, base: dict[str, Any], members: list[tuple[str, dict[str, Any]]],
+    hooks: dict[str, Any], jobs: int = 1,
+) -> int:  # fmt: skip
+    """Seeds or cross-validation folds, one run directory each, then mean ± std."""
     from . import runs
 
-    if jobs > 1:  # seeds spread over processes, the cores shared out between them
+    names = [name for name, _ in members]
+    if jobs > 1:  # runs spread over processes, the cores shared out between them
         import os
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        log.info("%d seeds over %d processes, %d thread(s) each", len(seeds), jobs, threads)
+        log.info("%d runs over %d processes, %d thread(s) each", len(members), jobs, threads)
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(runs.train_seed, out, base, seed, threads) for seed in seeds]
+            futures = [pool.submit(runs.sweep_member, out, base, name, overrides, threads)
+                       for name, overrides in members]  # fmt: skip
             reports = [f.result() for f in futures]
     else:
         reports = []
-        for seed in seeds:
-            log.info("seed %d -> %s", seed, runs.seed_dir(out, seed))
-            reports.append(runs.train_seed(out, base, seed, hooks=hooks))
+        for name, overrides in members:
+            log.info("%s -> %s", name, out / name)
+            reports.append(runs.sweep_member(out, base, name, overrides, hooks=hooks))
     if not all(reports):  # not rank 0 under torchrun
         return 0
-    for seed, report in zip(seeds, reports, strict=True):
-        _print_report(report, str(runs.seed_dir(out, seed)))
-    summary = runs.write_summary(out, reports)
-    print(f"{len(seeds)} seeds ({', '.join(map(str, seeds))}), test mean ± sample std:")
+    for name, report in zip(names, reports, strict=True):
+        _print_report(report, str(out / name))
+    summary = runs.write_summary(out, reports, names)
+    where = "; ".join(summary["evaluated_on"])
+    print(f"{len(names)} runs ({', '.join(names)}), {where}, mean ± sample std:")
     for key in runs.SUMMARY_KEYS:
         s = summary[f"test_{key}"]
         print(
@@ -235,7 +250,7 @@ def _train_seeds(
             f"(min {100 * s['min']:.2f}, max {100 * s['max']:.2f})"
         )
     print(
-        f"  mean training time {summary['train_seconds_mean']:.0f} s per seed; "
+        f"  mean training time {summary['train_seconds_mean']:.0f} s per run; "
         f"wrote {out / runs.SUMMARY}"
     )
     return 0
@@ -362,7 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seeds", help="comma-separated seeds: one run each, then mean ± std")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bars or epoch log")
     train.add_argument(
-        "--jobs", type=int, default=1, help="with --seeds: train N seeds at once in N processes"
+        "--cv",
+        type=int,
+        metavar="K",
+        help="leave-subjects-out cross-validation: K folds of the training subjects",
+    )
+    train.add_argument(
+        "--jobs", type=int, default=1, help="with --seeds/--cv: train N runs at once, N processes"
     )
     train.add_argument(
         "--nproc",

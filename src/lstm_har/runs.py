@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -31,11 +32,28 @@ SUMMARY = "summary.json"
 
 
 def split_task(cfg: TrainConfig) -> tuple[TaskData, TaskData, TaskData]:
-    """``(fit, validation, test)`` for the config's task; validation = whole training subjects."""
+    """``(fit, validation, evaluation)`` for the config's task, all split by whole subjects.
+
+    Evaluation is the official test subjects, or with ``cv_folds`` one fold of the training
+    subjects (the test subjects are then not used at all). Validation subjects are drawn from
+    the remaining training subjects.
+    """
     train, test = load_uci_har(cfg.data)
     train_task, test_task = train.task(cfg.task), test.task(cfg.task)
+    if cfg.cv_folds:
+        people = np.random.default_rng(cfg.val_seed).permutation(np.unique(train_task.subject))
+        if cfg.cv_folds > len(people):
+            raise LstmHarError(f"cv_folds={cfg.cv_folds} exceeds the {len(people)} subjects")
+        held_out = np.isin(train_task.subject, np.array_split(people, cfg.cv_folds)[cfg.cv_fold])
+        train_task, test_task = train_task.select(~held_out), train_task.select(held_out)
     fit_mask, val_mask = subject_split(train_task.subject, cfg.val_subjects, cfg.val_seed)
     return train_task.select(fit_mask), train_task.select(val_mask), test_task
+
+
+def evaluated_on(cfg: TrainConfig) -> str:
+    if cfg.cv_folds:
+        return f"cross-validation fold {cfg.cv_fold} of {cfg.cv_folds} (training subjects)"
+    return "official test subjects"
 
 
 def build_classifier(
@@ -124,6 +142,7 @@ def _finish(
         "task": cfg.task,
         "model": cfg.model,
         "seed": cfg.seed,
+        "evaluated_on": evaluated_on(cfg),
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "stopped_early": result.stopped_early,
@@ -177,6 +196,7 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
     return {
         "task": cfg.task,
         "model": cfg.model,
+        "evaluated_on": evaluated_on(cfg),
         "test": evaluate(model, test_data.X, test_data.y, classes, test_data.subject),
         "validation": evaluate(model, val_data.X, val_data.y, classes, val_data.subject),
         "majority_baseline": majority_baseline(fit_data.y, test_data.y),
@@ -186,9 +206,14 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
 SUMMARY_KEYS = ("accuracy", "balanced_accuracy", "macro_f1")
 
 
-def summarise(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and sample standard deviation over seeds of the test metrics."""
-    out: dict[str, Any] = {"seeds": [r["seed"] for r in reports], "n": len(reports)}
+def summarise(reports: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, Any]:
+    """Mean and sample standard deviation over a sweep's runs of the evaluation metrics."""
+    out: dict[str, Any] = {
+        "runs": list(names),
+        "n": len(reports),
+        "seeds": [r["seed"] for r in reports],
+        "evaluated_on": sorted({r["evaluated_on"] for r in reports}),
+    }
     for split in ("test", "validation"):
         for key in SUMMARY_KEYS:
             values = [r[split][key] for r in reports]
@@ -203,33 +228,26 @@ def summarise(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def seed_dir(out: Path, seed: int) -> Path:
-    return Path(out) / f"seed_{seed}"
-
-
-def train_seed(
-    out: Path,
-    base: dict[str, Any],
-    seed: int,
-    threads: int | None = None,
-    hooks: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One seed of a sweep in ``out/seed_N``: reuse it if finished, resume it if begun.
-
-    ``threads`` caps torch's threads (for seeds running side by side in processes).
-    """
+def sweep_member(
+    out: Path, base: dict[str, Any], name: str, overrides: dict[str, Any],
+    threads: int | None = None, hooks: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One run of a sweep (a seed, a cross-validation fold) in ``out/NAME``: reuse it if
+    finished, resume it if begun. ``threads`` caps torch's threads, for runs side by side."""
     if threads is not None:
         torch.set_num_threads(threads)
-    run = seed_dir(out, seed)
+    run = Path(out) / name
     if (run / METRICS).is_file():
         report: dict[str, Any] = checkpoint.read_json(run / METRICS)
         return report
     resume = (run / CONFIG).is_file()
-    cfg = None if resume else TrainConfig.from_dict(base | {"seed": seed})
+    cfg = None if resume else TrainConfig.from_dict(base | overrides)
     return train_run(cfg, run, resume=resume, **(hooks or {}))
 
 
-def write_summary(out: Path, reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    summary = summarise(reports)
+def write_summary(
+    out: Path, reports: Sequence[dict[str, Any]], names: Sequence[str]
+) -> dict[str, Any]:
+    summary = summarise(reports, names)
     checkpoint.write_json(Path(out) / SUMMARY, summary)
     return summary

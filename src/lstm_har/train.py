@@ -51,6 +51,8 @@ class TrainConfig:
     val_subjects: int = 4  # training subjects held out whole for validation (never test ones)
     val_seed: int = 0  # which training subjects validate; fixed so `seed` varies only the model
     seed: int = 0  # model init, batch order, dropout
+    cv_folds: int = 0  # > 0: leave-subjects-out cross-validation over the training subjects,
+    cv_fold: int = 0  # evaluating on fold `cv_fold` of `cv_folds` instead of the test subjects
     data: str | None = None  # None = packaged offline HAPT; else a UCI HAR folder/zip or RawData/
 
     def __post_init__(self) -> None:
@@ -70,6 +72,10 @@ class TrainConfig:
             (0 <= self.augment_rotation <= 180, "augment_rotation must be in [0, 180] degrees"),
             (0 <= self.augment_scale < 1, "augment_scale must be in [0, 1)"),
             (self.val_subjects >= 1, "val_subjects must be >= 1"),
+            (
+                self.cv_folds >= 0 and (self.cv_folds == 0 or 0 <= self.cv_fold < self.cv_folds),
+                "cv_fold must be in 0..cv_folds-1",
+            ),  # fmt: skip
         ]
         for ok, message in checks:
             if not ok:
