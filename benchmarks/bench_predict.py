@@ -49,7 +49,7 @@ def synthetic_day(hours: float, seed: int = 0) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=24.0)
-    parser.add_argument("--engine", nargs="+", default=["torch", "onnx"])
+    parser.add_argument("--engine", nargs="+", default=["torch", "onnx", "auto"])
     parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, for CI")
     args = parser.parse_args()
     hours = 0.1 if args.dry_run else args.hours
@@ -85,7 +85,8 @@ def main() -> None:
             # a fresh interpreter per engine, so each peak RSS is that run's own
             probe = (
                 "import resource, subprocess, sys, time; t = time.perf_counter(); "
-                "rc = subprocess.call(sys.argv[1:], stderr=subprocess.DEVNULL); "
+                "quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+                "rc = subprocess.call(sys.argv[1:], **quiet); "
                 "print(rc, time.perf_counter() - t, "
                 "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
             )

@@ -81,6 +81,12 @@ def _with_metadata(data: bytes, props: dict[str, str]) -> bytes:
     return proto.SerializeToString()
 
 
+def onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
 def onnx_proba(path: Path) -> Any:
     """A ``ProbaFn`` backed by onnxruntime, plus the class names stored in the file."""
     try:
@@ -98,7 +104,11 @@ def onnx_proba(path: Path) -> Any:
         raise CheckpointError(f"{path}: not a loadable ONNX model ({first})") from None
     classes = tuple(json.loads(session.get_modelmeta().custom_metadata_map["classes"]))
 
-    def proba(X: np.ndarray) -> np.ndarray:
-        return session.run(["proba"], {"windows": np.ascontiguousarray(X, dtype=np.float32)})[0]
+    def proba(X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        # Bounded batches: onnxruntime's arena keeps the largest batch's buffers for good.
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        parts = [session.run(["proba"], {"windows": X[i : i + batch_size]})[0]
+                 for i in range(0, len(X), batch_size)]  # fmt: skip
+        return np.concatenate(parts) if parts else np.empty((0, len(classes)), np.float32)
 
     return proba, classes

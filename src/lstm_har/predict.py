@@ -145,6 +145,7 @@ def timeline_plot(samples: np.ndarray, preds: Predictions, path: Path,
                   title: str = "Predicted activity") -> None:  # fmt: skip
     """Acceleration magnitude with each window's predicted class as a coloured band."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
 
     from .plots import save_figure
 
@@ -157,17 +158,21 @@ def timeline_plot(samples: np.ndarray, preds: Predictions, path: Path,
     lo, hi = mag[:n].reshape(-1, bins).min(1), mag[:n].reshape(-1, bins).max(1)
     fig, ax = plt.subplots(figsize=(12, 3.6))
     colors = plt.get_cmap("tab10")
+    # One image column per window hop (1.28 s), coloured by its class: a single artist even
+    # for a day's 67,000 windows, where one band per window took matplotlib ~25 s.
+    hop = STEP / SAMPLE_RATE_HZ
     labels = preds.proba.argmax(1)
-    # Merge consecutive windows of one class into one band; each window owns its 1.28 s hop.
-    change = np.flatnonzero(np.diff(labels)) + 1
-    for s, e in zip(np.r_[0, change], np.r_[change, len(labels)], strict=True):
-        end = preds.start[e - 1] + STEP / SAMPLE_RATE_HZ if e < len(labels) else preds.end[-1]
-        ax.axvspan(preds.start[s], end, color=colors(labels[s]), alpha=0.3, lw=0)
+    cmap = ListedColormap([colors(k) for k in range(len(preds.classes))])
+    top = max(float(hi.max()), 1.5) if len(hi) else 1.5
+    ax.imshow(labels[None, :], aspect="auto", cmap=cmap, vmin=0, vmax=len(preds.classes) - 1,
+              alpha=0.3, interpolation="nearest", extent=(0, len(labels) * hop, 0, top),
+              origin="lower")  # fmt: skip
     ax.fill_between(t_env, lo, hi, color="black", lw=0.5)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors(k), alpha=0.3)
                for k in range(len(preds.classes))]  # fmt: skip
     ax.legend(handles, preds.classes, loc="upper right", fontsize=8, ncol=3)
-    ax.set(xlabel="time (s)", ylabel="|acceleration| (g)", title=title, xlim=(0, t[-1]))
+    ax.set(xlabel="time (s)", ylabel="|acceleration| (g)", title=title, xlim=(0, t[-1]),
+           ylim=(0, top))  # fmt: skip
     fig.tight_layout()
     save_figure(fig, path)
 
