@@ -300,7 +300,8 @@ def _predict(args: argparse.Namespace) -> int:
 
         model, meta = load_run(model_dir)
         proba_fn, classes = predict.torch_proba(model), tuple(meta["classes"])
-    preds = predict.predict_samples(recording.samples, proba_fn, classes)
+    samples = recording.samples  # (T, 6), built once
+    preds = predict.predict_samples(samples, proba_fn, classes)
     if args.format == "json":
         text = json.dumps(predict.predictions_json(preds), indent=1) + "\n"
     else:
@@ -310,7 +311,7 @@ def _predict(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.plot:
-        predict.timeline_plot(recording.samples, preds, Path(args.plot), f"{source.name}")
+        predict.timeline_plot(samples, preds, Path(args.plot), f"{source.name}")
     for line in predict.summary_lines(preds, recording.warnings):
         print(line, file=sys.stderr if not args.out else sys.stdout)
     return 0

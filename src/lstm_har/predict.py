@@ -1,8 +1,8 @@
 """Label a person's recording: batch ``predict`` and the streaming ``Recognizer``.
 
 Both run the data layer's own code path (``preprocess.SignalFilter``, 128-sample windows every
-64 samples) and the same model call, so a stream fed in chunks of any size emits exactly the
-windows and labels that ``predict`` returns for the whole recording.
+64 samples) and the same model call: batch prediction is the stream fed in large chunks, and
+a stream fed in chunks of any size emits exactly the same windows and labels.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 
 from .errors import CheckpointError
 from .models import Classifier
-from .preprocess import SAMPLE_RATE_HZ, STEP, WINDOW, SignalFilter, cut_windows, window_starts
+from .preprocess import SAMPLE_RATE_HZ, STEP, WINDOW, SignalFilter, cut_windows
 
 PRETRAINED = ("walking", "activity")
 
@@ -87,18 +87,20 @@ def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]
 
 
 def predict_samples(samples: np.ndarray, proba_fn: ProbaFn, classes: tuple[str, ...],
-                    chunk_windows: int = 8192) -> Predictions:  # fmt: skip
+                    chunk: int = 1 << 16) -> Predictions:  # fmt: skip
     """``(T, 6)`` raw 50 Hz samples (acc g, gyro rad/s) -> one prediction per window.
 
-    Windows are cut and classified ``chunk_windows`` at a time so that a day-long recording
-    never holds all its (N, 128, 9) windows in memory at once.
+    This is the ``Recognizer`` fed ``chunk`` samples at a time: one code path for batch and
+    streaming, and memory bounded by the chunk (a day's recording at once needed ~1.2 GB of
+    filter intermediates), while every window is still classified in batches of ~1000.
     """
-    signal = SignalFilter()(samples)  # (T, 6) -> (T, 9)
-    starts = window_starts(len(signal))
-    parts = [proba_fn(cut_windows(signal, starts[i : i + chunk_windows]))
-             for i in range(0, len(starts), chunk_windows)]  # fmt: skip
-    proba = np.concatenate(parts) if parts else np.empty((0, len(classes)))
-    return _predictions(starts, proba, classes)
+    stream = Recognizer(proba_fn, classes)
+    parts = [stream.push(samples[i : i + chunk]) for i in range(0, len(samples), chunk)]
+    if not parts:
+        return _predictions(np.empty(0, np.int64), np.empty((0, len(classes))), classes)
+    start = np.concatenate([p.start for p in parts])
+    return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ,
+                       np.concatenate([p.proba for p in parts]), tuple(classes))  # fmt: skip
 
 
 class Recognizer:

@@ -174,7 +174,10 @@ def _fill_gaps(values: np.ndarray, name: str, path: Path, warnings: list[str]) -
 
 def _to_50hz(t: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
     """Uniform 50 Hz samples from timestamped ones; returns (samples, source rate)."""
-    rate = 1.0 / float(np.median(np.diff(t)))
+    dt = np.diff(t)
+    rate = 1.0 / float(np.median(dt))
+    if np.abs(dt - 1 / SAMPLE_RATE_HZ).max() < 1e-6:
+        return values, rate  # already on a 50 Hz grid: nothing to interpolate
     if abs(rate / SAMPLE_RATE_HZ - 1) <= RATE_TOLERANCE:
         grid = t[0] + np.arange(int((t[-1] - t[0]) * SAMPLE_RATE_HZ) + 1) / SAMPLE_RATE_HZ
         return _interp(grid, t, values), rate
