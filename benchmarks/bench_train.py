@@ -17,7 +17,7 @@ import time
 import torch
 
 from lstm_har.evaluate import evaluate
-from lstm_har.runs import build_classifier, split_task
+from lstm_har.runs import classifier_for, split_task
 from lstm_har.train import TrainConfig, fit
 
 
@@ -25,7 +25,7 @@ def run(cfg: TrainConfig, target: float) -> tuple[float | None, float, float, in
     fit_d, val_d, test_d = split_task(cfg)
     n_classes = len(fit_d.classes)
     torch.manual_seed(cfg.seed)
-    model = build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend)
+    model = classifier_for(cfg, n_classes)
     model.fit_normaliser(torch.from_numpy(fit_d.X))
     reached: list[float] = []
     scoring = [0.0]  # seconds spent scoring the test set, excluded from the times

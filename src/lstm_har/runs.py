@@ -63,6 +63,11 @@ def build_classifier(
     return Classifier(net, len(CHANNELS))
 
 
+def classifier_for(cfg: TrainConfig, n_classes: int) -> Classifier:
+    """A freshly initialised classifier as ``cfg`` describes it (seed it first)."""
+    return build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend, cfg.forget_bias)
+
+
 def load_run(directory: Path, backend: str | None = None) -> tuple[Classifier, dict[str, Any]]:
     """The trained classifier of a run directory (or a pretrained model folder), in eval mode."""
     meta, state = checkpoint.load_model_files(directory)
@@ -110,7 +115,7 @@ def train_run(
     fit_data, val_data, test_data = split_task(cfg)
     n_classes = len(fit_data.classes)
     torch.manual_seed(cfg.seed)
-    model = build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend, cfg.forget_bias)
+    model = classifier_for(cfg, n_classes)
     X_fit = torch.from_numpy(fit_data.X)
     model.fit_normaliser(X_fit)  # training subjects only
     result = fit(
