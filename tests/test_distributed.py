@@ -60,17 +60,11 @@ def test_two_processes_match_one(tmp_path):
         torch.testing.assert_close(torch.from_numpy(state[k]), v, rtol=1e-4, atol=1e-5, msg=k)
 
 
-def test_batch_must_split_evenly():
+def test_batch_must_split_evenly(monkeypatch):
     import pytest
 
-    cfg = dataclasses.replace(CFG, batch_size=15)
+    import lstm_har.train as train_mod
 
-    with pytest.raises(ValueError, match="not divisible"):
-        import lstm_har.train as train_mod
-
-        original = train_mod.world
-        train_mod.world = lambda: (0, 2)  # type: ignore[assignment]
-        try:
-            _train(cfg)
-        finally:
-            train_mod.world = original
+    monkeypatch.setattr(train_mod, "world", lambda: (0, 2))  # as if rank 0 of 2
+    with pytest.raises(ValueError, match="not divisible by 2 processes"):
+        _train(dataclasses.replace(CFG, batch_size=15))

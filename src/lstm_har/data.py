@@ -194,6 +194,11 @@ def _load_cache(path: Path) -> tuple[Windows, Windows] | None:
     return splits[0], splits[1]
 
 
+def _official_windows(splits: tuple[sources.UciSplit, sources.UciSplit]) -> tuple[Windows, Windows]:
+    train, test = splits
+    return Windows(train.X, train.y, train.subject), Windows(test.X, test.y, test.subject)
+
+
 def _read_source(path: Path | None) -> tuple[Windows, Windows]:
     if path is None:
         return split_official(windows_from_recordings(sources.read_packaged()))
@@ -203,11 +208,11 @@ def _read_source(path: Path | None) -> tuple[Windows, Windows]:
         if path.suffix == ".gz":
             return split_official(windows_from_recordings(sources.read_packaged(path)))
         if path.suffix == ".zip" or zipfile.is_zipfile(path):
-            return tuple(Windows(s.X, s.y, s.subject) for s in sources.read_uci_zip(path))  # type: ignore[return-value]
+            return _official_windows(sources.read_uci_zip(path))
         raise DataError(f"{path}: not a UCI HAR zip, a folder, or a HAPT .pkl.gz")
     uci = sources.find_uci_dir(path)
     if uci is not None:
-        return tuple(Windows(s.X, s.y, s.subject) for s in sources.read_uci_dir(uci))  # type: ignore[return-value]
+        return _official_windows(sources.read_uci_dir(uci))
     raw = sources.find_hapt_raw(path)
     if raw is not None:
         return split_official(windows_from_recordings(sources.read_hapt_raw(raw)))
