@@ -7,6 +7,7 @@ a stream fed in chunks of any size emits exactly the same windows and labels.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -15,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .errors import CheckpointError
+from .evaluate import predict_proba
 from .models import Classifier
 from .preprocess import SAMPLE_RATE_HZ, STEP, WINDOW, SignalFilter, cut_windows
 
@@ -46,13 +47,8 @@ def resolve_model(name_or_dir: str | Path) -> Path:
 
 
 def torch_proba(model: Classifier, batch_size: int = 1024) -> ProbaFn:
-    @torch.no_grad()
-    def proba(X: np.ndarray) -> np.ndarray:
-        parts = [model.proba(torch.from_numpy(X[i : i + batch_size])).numpy()
-                 for i in range(0, len(X), batch_size)]  # fmt: skip
-        return np.concatenate(parts) if parts else np.empty((0, 0), np.float32)
-
-    return proba
+    """The evaluation routine's batched, no-grad ``predict_proba`` as a ``ProbaFn``."""
+    return functools.partial(predict_proba, model, batch_size=batch_size)
 
 
 @dataclass(frozen=True)

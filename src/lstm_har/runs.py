@@ -153,9 +153,7 @@ def _finish(
         "stopped_early": result.stopped_early,
         "train_seconds": sum(r["seconds"] for r in result.history),
         "validation_subjects": sorted({int(s) for s in val_data.subject}),
-        "test": evaluate(model, test_data.X, test_data.y, classes, test_data.subject),
-        "validation": evaluate(model, val_data.X, val_data.y, classes, val_data.subject),
-        "majority_baseline": majority_baseline(fit_data.y, test_data.y),
+        **_scores(model, fit_data, val_data, test_data),
     }
     meta = {
         "model": cfg.model,
@@ -197,11 +195,20 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
     model, meta = load_run(directory)
     cfg = TrainConfig.from_dict(meta["config"])
     fit_data, val_data, test_data = split_task(cfg)
-    classes = test_data.classes
     return {
         "task": cfg.task,
         "model": cfg.model,
         "evaluated_on": evaluated_on(cfg),
+        **_scores(model, fit_data, val_data, test_data),
+    }
+
+
+def _scores(
+    model: Classifier, fit_data: TaskData, val_data: TaskData, test_data: TaskData
+) -> dict[str, Any]:
+    """The metrics a finished run reports and ``evaluate`` recomputes: one place for both."""
+    classes = test_data.classes
+    return {
         "test": evaluate(model, test_data.X, test_data.y, classes, test_data.subject),
         "validation": evaluate(model, val_data.X, val_data.y, classes, val_data.subject),
         "majority_baseline": majority_baseline(fit_data.y, test_data.y),
