@@ -62,10 +62,19 @@ def test_matches_torch_lstm(
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_matches_at_har_size(dtype):
     # The study's shape: 128 steps of 9 channels, hidden 64; long sequences stress BPTT.
+    # Each weight gradient here sums T * B = 1024 float32 terms, and torch.nn.LSTM's own float32
+    # gradients lie up to 1.5e-5 (atol = rtol) from its float64 ones (measured over 6 seeds):
+    # 1e-5 between two float32 implementations is below float32's resolution at this size, so
+    # both are held to 3e-5 of the float64 reference. Small shapes keep 1e-5 (test above).
+    tol = 3e-5 if dtype == torch.float32 else TOL[dtype]
     ref, ours = _pair(0, dtype, input_size=9, hidden_size=64, batch_first=True)
     x = torch.randn(8, 128, 9, dtype=dtype)
-    for a, b in zip(_run(ref, x, None, dtype), _run(ours, x, None, dtype), strict=True):
-        torch.testing.assert_close(b, a, atol=TOL[dtype], rtol=TOL[dtype])
+    truth = _run(_pair(0, torch.float64, input_size=9, hidden_size=64, batch_first=True)[0],
+                 x.double(), None, torch.float64)  # fmt: skip
+    for a, b, t in zip(_run(ref, x, None, dtype), _run(ours, x, None, dtype), truth, strict=True):
+        torch.testing.assert_close(b, a, atol=tol, rtol=tol)
+        for got in (a, b):
+            torch.testing.assert_close(got.double(), t, atol=tol, rtol=tol)
 
 
 def test_inference_mode_matches_and_keeps_no_graph():
@@ -129,20 +138,30 @@ def test_bad_arguments_name_the_module():
         LSTM(3, 4, dropout=1.5)
 
 
-def test_small_batch_c_kernel_matches_the_torch_loop(monkeypatch):
+@pytest.mark.parametrize("batch", [1, 3])
+def test_c_loops_match_the_pytorch_loops(monkeypatch, batch):
+    """The C step loops (float32, CPU) and the PyTorch ones give the same values and gradients."""
     from lstm_har import _kernel
-    from lstm_har import nn as our_nn
 
     if _kernel.load() is None:
-        pytest.skip("no C compiler here: lstm_har.nn uses its PyTorch loop (tested above)")
-    ref = torch.nn.LSTM(9, 16, num_layers=2, batch_first=True)
-    ours = LSTM(9, 16, num_layers=2, batch_first=True)
-    ours.load_state_dict(ref.state_dict())
-    x = torch.randn(3, 50, 9)
-    with torch.no_grad():
-        fast, (h_fast, c_fast) = ours(x)  # batch 3 <= KERNEL_MAX_BATCH: the C loop
-        monkeypatch.setattr(our_nn, "KERNEL_MAX_BATCH", 0)
-        slow, (h_slow, c_slow) = ours(x)
-        expected, _ = ref(x)
-    for a, b in ((fast, slow), (h_fast, h_slow), (c_fast, c_slow), (fast, expected)):
+        pytest.skip("no C compiler here: lstm_har.nn uses its PyTorch loops (tested above)")
+    torch.manual_seed(0)
+    ours = LSTM(9, 16, num_layers=2, batch_first=True, bidirectional=True)
+    x = torch.randn(batch, 50, 9)
+
+    def run() -> list[torch.Tensor]:
+        xg = x.clone().requires_grad_()
+        h0 = torch.randn(4, batch, 16, generator=torch.Generator().manual_seed(1))
+        out, (h, c) = ours(xg, (h0, h0.flip(0)))
+        ours.zero_grad()
+        (out.square().sum() + h.sum() + c.sin().sum()).backward()
+        with torch.no_grad():
+            inference, _ = ours(x)  # the no-grad path runs the loop without keeping gates
+        grads = [p.grad.clone() for p in ours.parameters()]
+        return [out, h, c, inference, xg.grad, *grads]
+
+    fast = run()
+    monkeypatch.setattr(_kernel, "usable", lambda *tensors: False)
+    slow = run()
+    for a, b in zip(fast, slow):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)

@@ -26,12 +26,16 @@ the same order, so the same seed gives the same weights as ``torch.nn.LSTM``.
 
 Speed, measured (``benchmarks/bench_lstm.py``): autograd through ~13 small ops a step is slow,
 so training uses ``_LSTMLayer``, a ``torch.autograd.Function`` with a hand-written
-backward-through-time. The forward loop does one ``addmm`` and six element-wise ops per
-step into preallocated buffers, evaluating :math:`\tanh` of the candidate as
-:math:`2\sigma(2z) - 1` (one ``sigmoid`` over all four gates; ``tanh`` is ~3x slower per
-element here; the doubling is folded into the weights, exact in floating point). The backward
-precomputes every gate derivative for all steps in a few large ops, runs five ops a step, and
-forms the weight gradients after the loop as two large matmuls.
+backward-through-time that forms the weight gradients after the loop as two large matmuls.
+Its two step loops exist twice, computing the same thing:
+
+* in PyTorch (``_forward_loop``, ``_backward_loop``): one ``addmm`` and six element-wise ops a
+  step into preallocated buffers, evaluating :math:`\tanh` of the candidate as
+  :math:`2\sigma(2z) - 1` (one ``sigmoid`` over all four gates; ``tanh`` is ~3x slower per
+  element here; the doubling is folded into the weights, exact in floating point). This is the
+  readable reference, and what runs for float64, on GPUs, or without a C compiler;
+* in C (``csrc/lstm_loop.c`` via ``_kernel``), for float32 on the CPU: one BLAS ``sgemm`` and
+  one fused pass over the gates a step, without ~2 us of dispatch per op.
 """
 
 from __future__ import annotations
@@ -56,47 +60,77 @@ def _g_doubled(w: Tensor, hidden: int) -> Tensor:
 
 
 def _forward_loop(
-    xw: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, keep: bool
+    x: Tensor, w_ih: Tensor, bias: Tensor, w_hh: Tensor, h0: Tensor, c0: Tensor, keep: bool
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The recurrence over precomputed input projections, in feature-major layout.
+    """The recurrence over time-major ``x`` ``(T, B, I)`` from ``h0``, ``c0`` ``(B, H)``.
 
-    Every per-step tensor is stored transposed, ``(features, B)``, so that each gate is a
-    contiguous block of rows: element-wise ops on contiguous memory run ~4x faster here than
-    on the column slices of a ``(B, 4H)`` matrix.
-
-    ``xw`` ``(T, 4H, B)`` holds :math:`W_{ih} x_t + b`, ``w_hh`` ``(4H, H)``, both with the g
-    rows doubled; ``h0``, ``c0`` are ``(H, B)``. Returns ``hs`` ``(T+1, H, B)`` with
-    ``hs[0] = h0``, and, when ``keep``, the activated gates ``(T, 4H, B)`` (i, f, o sigmoids, g
-    as tanh), cells ``(T+1, H, B)`` and ``tanh(c)`` ``(T, H, B)`` for the backward; without
-    ``keep`` those buffers are one step deep.
+    ``w_ih`` ``(4H, I)``, ``bias`` ``(4H,)`` (:math:`b_{ih} + b_{hh}`), ``w_hh`` ``(4H, H)``.
+    Returns ``hs`` ``(T+1, B, H)`` with ``hs[0] = h0``, and, when ``keep``, the activated gates
+    ``(T, B, 4H)`` (i, f, o sigmoids, g tanh), cells ``(T+1, B, H)`` and ``tanh(c)``
+    ``(T, B, H)`` for the backward; without ``keep`` those buffers are one step deep.
     """
-    T, four_h, B = xw.shape
-    H = four_h // 4
-    n = T if keep else 1
-    gates = xw.new_empty(n, 4, H, B)
-    cells = xw.new_empty(n + 1, H, B)
-    tanh_c = xw.new_empty(n, H, B)
-    hs = xw.new_empty(T + 1, H, B)
-    hs[0] = h0
-    cells[0] = c0
-    minus_one = xw.new_full((H, B), -1.0)
-    # Per-step views cost ~1.5 us each from Python; unbind makes a whole axis of them at once.
-    z_t = gates.view(n, four_h, B).unbind(0)
-    i_t, f_t, g_t, o_t = (gates[:, k].unbind(0) for k in range(4))
-    c_t, tc_t, h_t, x_t = cells.unbind(0), tanh_c.unbind(0), hs.unbind(0), xw.unbind(0)
+    if _kernel.usable(x, w_ih, bias, w_hh, h0, c0):
+        return _kernel.forward_loop(x, w_ih, bias, w_hh, h0, c0, keep)
+    T, B, _ = x.shape
+    G = w_hh.shape[0]
+    H, n = G // 4, (T if keep else 1)
+    # The g rows doubled: one sigmoid over all four gates then yields sigma(2 z_g).
+    w_ih, bias, w_hh = (_g_doubled(w, H) for w in (w_ih, bias, w_hh))
+    # (T*B, I) @ (I, 4H) + b -> (T, B, 4H): every step's input projection in one matmul
+    xw = torch.addmm(bias, x.reshape(T * B, -1), w_ih.t()).view(T, B, G)
+    gates, cells = x.new_empty(n, B, G), x.new_empty(n + 1, B, H)
+    tanh_c, hs = x.new_empty(n, B, H), x.new_empty(T + 1, B, H)
+    hs[0], cells[0] = h0, c0
+    w_hh_t = w_hh.t()
     for t in range(T):
         k = t if keep else 0
-        c_prev, c_next = (c_t[k], c_t[k + 1]) if keep else (c_t[0], c_t[0])
-        z = z_t[k]
-        torch.addmm(x_t[t], w_hh, h_t[t], out=z)  # (4H, H) @ (H, B) + (4H, B)
-        torch.sigmoid(z, out=z)  # i, f, o and sigma(2 z_g)
-        g = g_t[k]
-        torch.add(minus_one, g, alpha=2.0, out=g)  # tanh(z) = 2 sigma(2z) - 1
-        torch.mul(f_t[k], c_prev, out=c_next)
-        c_next.addcmul_(i_t[k], g)  # c = f * c + i * g
-        torch.tanh(c_next, out=tc_t[k])
-        torch.mul(o_t[k], tc_t[k], out=h_t[t + 1])  # h = o * tanh(c)
-    return hs, gates.view(n, four_h, B), cells, tanh_c
+        z, c_prev, c, tc = gates[k], cells[k], cells[k + 1], tanh_c[k]
+        torch.addmm(xw[t], hs[t], w_hh_t, out=z)  # (B, H) @ (H, 4H) + (B, 4H)
+        z.sigmoid_()  # i, f, o and sigma(2 z_g)
+        i, f, g, o = z.split(H, dim=1)
+        g.mul_(2.0).sub_(1.0)  # tanh(z) = 2 sigma(2z) - 1
+        torch.mul(f, c_prev, out=c)
+        c.addcmul_(i, g)  # c = f * c + i * g
+        torch.tanh(c, out=tc)
+        torch.mul(o, tc, out=hs[t + 1])  # h = o * tanh(c)
+        if not keep:
+            c_prev.copy_(c)
+    return hs, gates, cells, tanh_c
+
+
+def _backward_loop(
+    w_hh: Tensor, gates: Tensor, cells: Tensor, tanh_c: Tensor,
+    d_out: Tensor | None, dh: Tensor, dc: Tensor,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    r"""Backward through time over the forward loop's saved ``gates``, ``cells``, ``tanh_c``.
+
+    ``w_hh`` ``(4H, H)`` as given (not doubled); ``d_out`` ``(T, B, H)`` the gradient of every
+    step's output, or None; ``dh``, ``dc`` ``(B, H)`` the gradients of the final state.
+    Returns ``dz`` ``(T, B, 4H)``, the gradient of every gate pre-activation
+    :math:`z = W_{ih} x_t + W_{hh} h_{t-1} + b`, and :math:`\partial L / \partial c_0`.
+    Neither input is modified.
+    """
+    if _kernel.usable(w_hh, gates, d_out, dh, dc):
+        return _kernel.backward_loop(w_hh, gates, cells, tanh_c, d_out, dh, dc)
+    T, B, G = gates.shape
+    H = G // 4
+    i, f, g, o = gates.split(H, dim=2)  # each (T, B, H)
+    # Every gate derivative for every step, in a few large ops before the loop:
+    # dz_{i,f,g} = dc * P[:, :, k],  dz_o = dh * Q,  dc += dh * R.
+    P = torch.stack([g * i * (1 - i), cells[:-1] * f * (1 - f), i * (1 - g * g)], dim=2)
+    Q = tanh_c * o * (1 - o)
+    R = o * (1 - tanh_c * tanh_c)
+    d_out = torch.zeros_like(tanh_c) if d_out is None else d_out
+    dz = gates.new_empty(T, B, 4, H)
+    dh = d_out[-1] + dh
+    for t in range(T - 1, -1, -1):
+        if t < T - 1:
+            dh = torch.addmm(d_out[t], dz[t + 1].view(B, G), w_hh)  # (B, 4H) @ (4H, H)
+        dc = dc.addcmul(dh, R[t])
+        torch.mul(dc.unsqueeze(1), P[t], out=dz[t, :, :3])  # (B, 1, H) * (B, 3, H)
+        torch.mul(dh, Q[t], out=dz[t, :, 3])
+        dc = dc * f[t]  # carried to c_{t-1}
+    return dz.view(T, B, G), dc
 
 
 class _LSTMLayer(torch.autograd.Function):
@@ -107,16 +141,12 @@ class _LSTMLayer(torch.autograd.Function):
         ctx: Any, x: Tensor, h0: Tensor, c0: Tensor,
         w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
     ) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
-        H = w_hh.shape[1]
-        bias = _g_doubled(_bias(b_ih, b_hh, w_hh), H)
         keep = any(ctx.needs_input_grad)  # grad mode is off in here; this says if backward may run
-        # (4H, I) @ (T, I, B) -> (T, 4H, B): every step's input projection in one batched matmul
-        xw = torch.matmul(_g_doubled(w_ih, H), x.transpose(1, 2)).add_(bias[:, None])
-        hs, gates, cells, tanh_c = _forward_loop(xw, h0.t(), c0.t(), _g_doubled(w_hh, H), keep=keep)
+        bias = _bias(b_ih, b_hh, w_hh)
+        hs, gates, cells, tanh_c = _forward_loop(x, w_ih, bias, w_hh, h0, c0, keep)
         ctx.save_for_backward(x, w_ih, w_hh, hs, gates, cells, tanh_c)
         ctx.has_bias = (b_ih is not None, b_hh is not None)
-        # (T, H, B) -> (T, B, H) as a view; the final states as (B, H) copies
-        return hs[1:].transpose(1, 2), hs[-1].t().clone(), cells[-1].t().clone()
+        return hs[1:], hs[-1].clone(), cells[-1].clone()  # (T, B, H), (B, H), (B, H)
 
     @staticmethod
     def backward(
@@ -125,44 +155,20 @@ class _LSTMLayer(torch.autograd.Function):
         x, w_ih, w_hh, hs, gates, cells, tanh_c = ctx.saved_tensors
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        i, f, g, o = gates.view(T, 4, H, B).unbind(1)  # each (T, H, B)
-        # Every gate derivative for every step, in a few large ops before the loop:
-        # dz_{i,f,g} = dc * P[:, k],  dz_o = dh * Q,  dc += dh * R.
-        P = x.new_empty(T, 3, H, B)
-        torch.mul(g, i * (1 - i), out=P[:, 0])
-        torch.mul(cells[:-1], f * (1 - f), out=P[:, 1])
-        torch.mul(i, 1 - g * g, out=P[:, 2])
-        Q = tanh_c * o * (1 - o)
-        R = o * (1 - tanh_c * tanh_c)
-        # Contiguous once here, rather than a strided gather inside every step's addmm.
-        d_outT = torch.zeros_like(hs[1:]) if d_out is None else d_out.transpose(1, 2).contiguous()
-        dz = x.new_empty(T, 4, H, B)
-        dz_ifg, dz_o = dz[:, :3].unbind(0), dz[:, 3].unbind(0)
-        dz_t = dz.view(T, 4 * H, B).unbind(0)
-        P_t, Q_t, R_t, f_t, dout_t = (v.unbind(0) for v in (P, Q, R, f, d_outT))
-        w_hh_t = w_hh.t()
-        dh = dout_t[-1] if d_hn is None else dout_t[-1] + d_hn.t()
-        dc = torch.zeros_like(hs[0]) if d_cn is None else d_cn.t().clone()
-        for t in range(T - 1, -1, -1):
-            if t < T - 1:
-                dh = torch.addmm(dout_t[t], w_hh_t, dz_t[t + 1])  # (H, 4H) @ (4H, B)
-            dc = dc.addcmul(dh, R_t[t])
-            torch.mul(dc.unsqueeze(0), P_t[t], out=dz_ifg[t])  # (1, H, B) * (3, H, B)
-            torch.mul(dh, Q_t[t], out=dz_o[t])
-            dc = dc * f_t[t]  # carried to c_{t-1}
-        dzT = dz.view(T, 4 * H, B)
+        dh = torch.zeros_like(hs[0]) if d_hn is None else d_hn
+        dc = torch.zeros_like(hs[0]) if d_cn is None else d_cn
+        dz, dc = _backward_loop(w_hh, gates, cells, tanh_c, d_out, dh, dc)  # dz (T, B, 4H)
+        dz_flat = dz.view(T * B, 4 * H)
         need = ctx.needs_input_grad
-        # (T, B, 4H) @ (4H, I) -> (T, B, I)
-        dx = torch.matmul(dzT.transpose(1, 2), w_ih) if need[0] else None
-        dh0 = (w_hh_t @ dzT[0]).t() if need[1] else None
-        # Weight gradients sum over steps: one (4H, T*B) @ (T*B, .) matmul each. The copy into
-        # that layout costs less than 2T small matmuls.
-        dz_flat = dzT.permute(1, 0, 2).reshape(4 * H, T * B)
-        dw_ih = dz_flat @ x.reshape(T * B, -1) if need[3] else None
-        dw_hh = dz_flat @ hs[:-1].transpose(1, 2).reshape(T * B, H) if need[4] else None
-        db = dzT.sum((0, 2))
+        dx = (dz_flat @ w_ih).view(T, B, -1) if need[0] else None  # (T*B, 4H) @ (4H, I)
+        dh0 = dz[0] @ w_hh if need[1] else None  # (B, 4H) @ (4H, H)
+        # Weight gradients sum over steps: one matmul each over all T*B rows, computed as
+        # (a^T dz)^T: with I = 9 columns, dz^T a ran 6x slower here (MKL, 2 threads).
+        dw_ih = (x.reshape(T * B, -1).t() @ dz_flat).t().contiguous() if need[3] else None
+        dw_hh = (hs[:-1].reshape(T * B, H).t() @ dz_flat).t().contiguous() if need[4] else None
+        db = dz_flat.sum(0)
         has_ih, has_hh = ctx.has_bias
-        return (dx, dh0, dc.t(), dw_ih, dw_hh, db if has_ih else None, db if has_hh else None)
+        return (dx, dh0, dc, dw_ih, dw_hh, db if has_ih else None, db if has_hh else None)
 
 
 def _bias(b_ih: Tensor | None, b_hh: Tensor | None, like: Tensor) -> Tensor:
@@ -173,36 +179,14 @@ def _bias(b_ih: Tensor | None, b_hh: Tensor | None, like: Tensor) -> Tensor:
     return b_ih + b_hh
 
 
-# Measured here (hidden 64, 2 cores): up to batch 64 the one-thread C loop beats the PyTorch
-# step loop (8.9 vs 16.5 ms at batch 64; 0.17 vs ~5 ms at batch 1); beyond, the loop catches up.
-KERNEL_MAX_BATCH = 64
-
-
-def _use_kernel(x: Tensor, tensors: tuple[Tensor | None, ...]) -> bool:
-    present = [t for t in (x, *tensors) if t is not None]
-    if torch.is_grad_enabled() and any(t.requires_grad for t in present):
-        return False  # training: the autograd Function below
-    if x.shape[1] > KERNEL_MAX_BATCH or x.device.type != "cpu":
-        return False
-    return all(t.dtype == torch.float32 for t in present) and _kernel.load() is not None
-
-
 def lstm_layer(
     x: Tensor, state: State, w_ih: Tensor, w_hh: Tensor,
     b_ih: Tensor | None = None, b_hh: Tensor | None = None,
 ) -> tuple[Tensor, State]:  # fmt: skip
     """Run one layer over time-major ``x`` ``(T, B, I)`` from ``state`` ``((B, H), (B, H))``.
 
-    Returns ``output`` ``(T, B, H)`` and the final ``(h, c)``. Without gradients, at small
-    batch and in float32, the recurrence runs in a small C loop (``_kernel``) when a C
-    compiler is available: the same equations without per-op dispatch.
+    Returns ``output`` ``(T, B, H)`` and the final ``(h, c)``.
     """
-    if _use_kernel(x, (state[0], state[1], w_ih, w_hh, b_ih, b_hh)):
-        T, B, _ = x.shape
-        # (T*B, I) @ (I, 4H) + b -> (T, B, 4H)
-        xw = torch.addmm(_bias(b_ih, b_hh, w_hh), x.reshape(T * B, -1), w_ih.t())
-        out, h, c = _kernel.forward(xw.view(T, B, -1), w_hh, state[0], state[1])
-        return out, (h, c)
     out, h, c = _LSTMLayer.apply(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh)
     return out, (h, c)
 
