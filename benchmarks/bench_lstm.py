@@ -38,11 +38,11 @@ def paired_rates(
     repeats = max(repeats, min(500, int(1.0 / (time.perf_counter() - start))))
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        for fn, ts in zip(fns, times):
+        for fn, ts in zip(fns, times, strict=True):
             start = time.perf_counter()
             fn()
             ts.append(time.perf_counter() - start)
-    ratio = statistics.median(a / b for a, b in zip(times[0], times[1]))
+    ratio = statistics.median(a / b for a, b in zip(times[0], times[1], strict=True))
     return [batch / statistics.median(ts) for ts in times], ratio
 
 
@@ -89,8 +89,7 @@ def main() -> None:
             rates, ratio = paired_rates([make(cls, hidden, batch) for cls in (torch.nn.LSTM, LSTM)],
                                  batch, repeats)  # fmt: skip
             print(
-                f"{mode:<6}{batch:>6}{hidden:>7}{rates[0]:>13,.0f}{rates[1]:>12,.0f}"
-                f"{ratio:>7.2f}"
+                f"{mode:<6}{batch:>6}{hidden:>7}{rates[0]:>13,.0f}{rates[1]:>12,.0f}{ratio:>7.2f}"
             )
 
 

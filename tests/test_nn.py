@@ -163,5 +163,5 @@ def test_c_loops_match_the_pytorch_loops(monkeypatch, batch):
     fast = run()
     monkeypatch.setattr(_kernel, "usable", lambda *tensors: False)
     slow = run()
-    for a, b in zip(fast, slow):
+    for a, b in zip(fast, slow, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)

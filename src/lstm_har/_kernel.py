@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -64,7 +64,7 @@ def _scipy_sgemm() -> int:
     """The address behind ``scipy.linalg.cython_blas.sgemm`` (its Cython C-API capsule)."""
     from scipy.linalg import cython_blas
 
-    capsule = cython_blas.__pyx_capi__["sgemm"]  # type: ignore[attr-defined]
+    capsule = cython_blas.__pyx_capi__["sgemm"]
     api = ctypes.pythonapi
     api.PyCapsule_GetName.restype = ctypes.c_char_p
     api.PyCapsule_GetName.argtypes = [ctypes.py_object]
@@ -127,9 +127,10 @@ def load() -> Kernel | None:
         log.debug("C loops unavailable (%s): using the PyTorch step loops", e)
         return None
     dll.lstm_forward_loop_f32.restype = None
-    dll.lstm_forward_loop_f32.argtypes = [_long] * 4 + [_ptr, _long, _long] + [_ptr] * 7 + [
-        ctypes.c_int, _ptr,
-    ]  # fmt: skip
+    # (T, B, H, I, x, x_stride_t, x_stride_b, w_ih, bias, w_hh, hs, cells, gates, tanh_c, keep,
+    #  gemm)
+    forward_args: list[Any] = [_long] * 4 + [_ptr, _long, _long] + [_ptr] * 7
+    dll.lstm_forward_loop_f32.argtypes = [*forward_args, ctypes.c_int, _ptr]
     dll.lstm_backward_loop_f32.restype = None
     dll.lstm_backward_loop_f32.argtypes = [_long] * 3 + [_ptr] * 9
     return Kernel(dll, sgemm)
@@ -153,19 +154,19 @@ def forward_loop(
     """``lstm_har.nn._forward_loop`` in C: same arguments, layouts and results."""
     kernel = load()
     assert kernel is not None
-    T, B, I = x.shape
+    T, B, n_in = x.shape
     G = w_hh.shape[0]
     H, n = G // 4, (T if keep else 1)
     # BLAS reads x_t as a matrix with unit stride along I and a row stride of at least I.
-    if x.stride(2) != 1 or (B > 1 and x.stride(1) < I):
+    if x.stride(2) != 1 or (B > 1 and x.stride(1) < n_in):
         x = x.contiguous()
-    stride_t, stride_b = x.stride(0), (x.stride(1) if B > 1 else I)
+    stride_t, stride_b = x.stride(0), (x.stride(1) if B > 1 else n_in)
     w_ih, bias, w_hh = w_ih.contiguous(), bias.contiguous(), w_hh.contiguous()
     gates, cells = x.new_empty(n, B, G), x.new_empty(n + 1, B, H)
     tanh_c, hs = x.new_empty(n, B, H), x.new_empty(T + 1, B, H)
     hs[0], cells[0] = h0, c0
     kernel.dll.lstm_forward_loop_f32(
-        T, B, H, I, _addr(x), stride_t, stride_b,
+        T, B, H, n_in, _addr(x), stride_t, stride_b,
         *map(_addr, (w_ih, bias, w_hh, hs, cells, gates, tanh_c)), int(keep), kernel.sgemm,
     )  # fmt: skip
     return hs, gates, cells, tanh_c
@@ -180,8 +181,9 @@ def backward_loop(
     assert kernel is not None
     T, B, G = gates.shape
     # Fresh contiguous buffers: the loop writes into dh and dc.
-    dh, dc = dh.clone(memory_format=torch.contiguous_format), dc.clone(
-        memory_format=torch.contiguous_format
+    dh, dc = (
+        dh.clone(memory_format=torch.contiguous_format),
+        dc.clone(memory_format=torch.contiguous_format),
     )
     d_out = None if d_out is None else d_out.contiguous()
     dz = gates.new_empty(T, B, G)
