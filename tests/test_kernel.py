@@ -1,0 +1,78 @@
+"""The C step loops: built on first use, falling back quietly, equal across threads and strides."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstm_har import _kernel
+from lstm_har.nn import LSTM
+
+
+@pytest.fixture
+def fresh_load(monkeypatch, tmp_path):
+    """``_kernel.load`` with its cache cleared and an empty kernel directory."""
+    monkeypatch.setenv("LSTM_HAR_CACHE", str(tmp_path))
+    _kernel.load.cache_clear()
+    yield _kernel.load
+    _kernel.load.cache_clear()  # the next caller rebuilds (or finds) the real one
+
+
+def needs_kernel() -> None:
+    if _kernel.load() is None:
+        pytest.skip("no C compiler here: lstm_har.nn runs its PyTorch loops")
+
+
+def test_opting_out_and_a_failing_compiler_fall_back(fresh_load, monkeypatch):
+    monkeypatch.setenv("LSTM_HAR_NO_KERNEL", "1")
+    assert fresh_load() is None
+    monkeypatch.delenv("LSTM_HAR_NO_KERNEL")
+    fresh_load.cache_clear()
+    monkeypatch.setenv("CC", "false")  # a "compiler" that always fails
+    assert fresh_load() is None
+    assert not list(_kernel.Path(_kernel.os.environ["LSTM_HAR_CACHE"]).rglob("*.so"))
+    # and the module still computes, through the PyTorch loops
+    out, _ = LSTM(3, 4)(torch.randn(5, 2, 3))
+    assert out.shape == (5, 2, 4)
+
+
+def test_built_once_into_the_cache(fresh_load, tmp_path):
+    needs_kernel()
+    kernel = fresh_load()
+    assert kernel is not None and kernel.sgemm
+    built = list((tmp_path / "kernels").glob("lstm_loop-*.so"))
+    assert len(built) == 1
+    fresh_load.cache_clear()
+    assert fresh_load() is not None
+    assert list((tmp_path / "kernels").glob("lstm_loop-*.so")) == built  # reused, not rebuilt
+
+
+@pytest.mark.parametrize("batch", [1, 5, 64])
+def test_thread_slices_and_strides_change_nothing(batch):
+    """Rows split over 1 or 2 threads, time-major or batch-first input: the same numbers."""
+    needs_kernel()
+    torch.manual_seed(0)
+    lstm = LSTM(9, 32, num_layers=2)
+    x = torch.randn(batch, 40, 9)
+
+    def run(threads: int, batch_first: bool) -> list[torch.Tensor]:
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            lstm.batch_first = batch_first
+            # batch-first: the C loop reads x_t rows T*I floats apart; time-major: contiguous
+            xg = (x.clone() if batch_first else x.transpose(0, 1).contiguous()).requires_grad_()
+            out, (h, c) = lstm(xg)
+            lstm.zero_grad()
+            (out.square().mean() + c.sum()).backward()
+            out = out if batch_first else out.transpose(0, 1)
+            dx = xg.grad if batch_first else xg.grad.transpose(0, 1)
+            return [out, h, c, dx, *(p.grad.clone() for p in lstm.parameters())]
+        finally:
+            torch.set_num_threads(before)
+            lstm.batch_first = False
+
+    reference = run(1, False)
+    for threads, batch_first in ((2, False), (1, True), (2, True)):
+        for a, b in zip(reference, run(threads, batch_first), strict=True):
+            torch.testing.assert_close(b, a, atol=1e-6, rtol=1e-5)
