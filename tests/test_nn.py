@@ -88,6 +88,21 @@ def test_inference_mode_matches_and_keeps_no_graph():
         torch.testing.assert_close(v, u, atol=1e-6, rtol=1e-6)
 
 
+def test_gates_are_kept_only_when_a_backward_may_run(monkeypatch):
+    from lstm_har import nn as our_nn
+
+    seen: list[bool] = []
+    loop = our_nn._forward_loop
+    monkeypatch.setattr(our_nn, "_forward_loop", lambda *a: seen.append(a[-1]) or loop(*a))
+    lstm, x = LSTM(3, 4), torch.randn(6, 2, 3)
+    with torch.no_grad():
+        lstm(x)  # parameters require grad, but nothing can call backward: one step deep
+    lstm(x)
+    lstm.requires_grad_(False)
+    lstm(x)
+    assert seen == [False, True, False]
+
+
 def test_state_dicts_load_both_ways():
     ref = torch.nn.LSTM(5, 7, num_layers=2, bidirectional=True)
     ours = LSTM(5, 7, num_layers=2, bidirectional=True)

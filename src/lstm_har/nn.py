@@ -140,9 +140,10 @@ class _LSTMLayer(torch.autograd.Function):
     @staticmethod
     def forward(
         ctx: Any, x: Tensor, h0: Tensor, c0: Tensor,
-        w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
+        w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, keep: bool,
     ) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
-        keep = any(ctx.needs_input_grad)  # grad mode is off in here; this says if backward may run
+        # keep: whether a backward may run, so the gates must be kept. The caller decides:
+        # in here grad mode is off, and needs_input_grad is set even under torch.no_grad().
         bias = _bias(b_ih, b_hh, w_hh)
         hs, gates, cells, tanh_c = _forward_loop(x, w_ih, bias, w_hh, h0, c0, keep)
         ctx.save_for_backward(x, w_ih, w_hh, hs, gates, cells, tanh_c)
@@ -169,7 +170,7 @@ class _LSTMLayer(torch.autograd.Function):
         dw_hh = (hs[:-1].reshape(T * B, H).t() @ dz_flat).t().contiguous() if need[4] else None
         db = dz_flat.sum(0)
         has_ih, has_hh = ctx.has_bias
-        return (dx, dh0, dc, dw_ih, dw_hh, db if has_ih else None, db if has_hh else None)
+        return (dx, dh0, dc, dw_ih, dw_hh, db if has_ih else None, db if has_hh else None, None)
 
 
 def _bias(b_ih: Tensor | None, b_hh: Tensor | None, like: Tensor) -> Tensor:
@@ -188,7 +189,9 @@ def lstm_layer(
 
     Returns ``output`` ``(T, B, H)`` and the final ``(h, c)``.
     """
-    out, h, c = _LSTMLayer.apply(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh)
+    tensors = (x, *state, w_ih, w_hh, b_ih, b_hh)
+    keep = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+    out, h, c = _LSTMLayer.apply(*tensors, keep)
     return out, (h, c)
 
 
