@@ -1,12 +1,14 @@
 """Why sitting vs standing caps six-class accuracy: each test subject's posture, as gravity sees it.
 
-    python examples/sit_stand.py [--model activity|RUN_DIR] [--dry-run]
+    python examples/sit_stand.py [--model activity|RUN_DIR] [--segments SUBJECT] [--dry-run]
 
 A waist-worn phone tells sitting from standing only by how it tilts: the mean of total
 acceleration over a window is the gravity direction in the phone's frame. For each official
 test subject this prints that mean (in g) over the subject's SITTING and STANDING windows, and
 the model's recall of each. Where one person sits the way others stand, a model that sees one
-2.56 s window at a time has nothing else to go on.
+2.56 s window at a time has nothing else to go on. ``--segments S`` lists subject S's
+sitting and standing bouts (runs of consecutive windows) one by one, with what the model
+called each.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ TOTAL_ACC = [CHANNELS.index(f"total_acc_{axis}") for axis in "xyz"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="activity", help="pretrained name or run directory")
+    parser.add_argument("--segments", type=int, metavar="SUBJECT", help="list one subject's bouts")
     parser.add_argument("--dry-run", action="store_true", help="two subjects only, for CI")
     args = parser.parse_args()
     test = load_uci_har()[1].activity
@@ -48,6 +51,24 @@ def main() -> None:
             cells.append(f"{g[0]:>8.3f}{g[1]:>9.3f}{g[2]:>9.3f}  {(pred[rows] == c).mean():>6.1%}")
         print(f"{s:>7}  " + "  ".join(cells))
     print(f"six-class accuracy over these subjects: {(pred == test.y).mean():.2%}")
+    if args.segments is not None:
+        print_bouts(args.segments, test.subject, test.y, pred, gravity, test.classes, (sit, stand))
+
+
+def print_bouts(subject, subjects, y, pred, gravity, classes, shown) -> None:
+    """One line per run of consecutive windows of one class, for the classes in ``shown``."""
+    rows = np.flatnonzero(subjects == subject)
+    if not len(rows):
+        raise SystemExit(f"--segments {subject}: not among the subjects shown")
+    starts = rows[np.r_[True, np.diff(y[rows]) != 0]]
+    ends = rows[np.r_[np.diff(y[rows]) != 0, True]] + 1
+    print(f"subject {subject}: bouts, gravity x, y, z, and the model's most frequent answer")
+    for a, b in zip(starts, ends, strict=True):
+        if y[a] in shown:
+            g = gravity[a:b].mean(0)
+            answer = classes[np.bincount(pred[a:b]).argmax()]
+            print(f"  {classes[y[a]]:<9}{b - a:>4} windows  {g[0]:>7.3f}{g[1]:>8.3f}{g[2]:>8.3f}"
+                  f"  -> {answer} ({(pred[a:b] == y[a]).mean():.0%} right)")  # fmt: skip
 
 
 if __name__ == "__main__":
