@@ -57,7 +57,7 @@ static void matmul_acc(long R, long G, long K, const float *a, long lda, const f
         }
 }
 
-/* How many threads to use for B rows of `work` gate values each; this thread's rows. */
+/* How many threads to use for B rows of `work` gate values each (my_rows: this thread's). */
 static long n_threads(long B, long work) {
 #ifdef _OPENMP
     long n = omp_get_max_threads(), by_work = B * work / ROWS_MIN_WORK;
@@ -79,42 +79,92 @@ static void my_rows(long B, long *lo, long *hi) {
     *hi = B * (id + 1) / n;
 }
 
+/* Rows lo..hi of the forward loop, all T steps. */
+static void forward_rows(long lo, long hi, long T, long B, long H, long I, const float *x,
+                         long x_stride_t, long x_stride_b, const float *w_ih, const float *bias,
+                         const float *w_hh, float *hs, float *cells, float *gates,
+                         float *tanh_c, int keep, sgemm_fn gemm) {
+    const long G = 4 * H, N = B * H; /* floats per gate row; per hidden-sized step */
+    for (long t = 0; t < T; ++t) {
+        const long s = keep ? t : 0;
+        float *z = gates + s * B * G, *tc = tanh_c + s * N, *c = cells + (s + 1) * N;
+        const float *c_prev = cells + s * N, *h_prev = hs + t * N;
+        float *h_t = hs + (t + 1) * N;
+        for (long r = lo; r < hi; ++r) memcpy(z + r * G, bias, sizeof(float) * G);
+        /* The input projection step by step rather than for all T at once: a (T, B, 4H)
+           buffer is 386 MB at B = 2947, H = 64, and filling it costs more than this.
+           z (B, 4H) += x_t (B, I) @ W_ih^T + h_{t-1} (B, H) @ W_hh^T, rows lo..hi */
+        matmul_acc(hi - lo, G, I, x + t * x_stride_t + lo * x_stride_b, x_stride_b, w_ih,
+                   z + lo * G, G, gemm);
+        matmul_acc(hi - lo, G, H, h_prev + lo * H, H, w_hh, z + lo * G, G, gemm);
+        for (long r = lo; r < hi; ++r) {
+            float *zr = z + r * G, *cr = c + r * H, *tcr = tc + r * H, *hr = h_t + r * H;
+            const float *cpr = c_prev + r * H;
+            /* Plain loops over contiguous floats, so that gcc (-O3 -ffast-math) calls
+               glibc's vector expf/tanhf (libmvec) across each of them. */
+            for (long j = 0; j < 2 * H; ++j) zr[j] = sigmoid(zr[j]);
+            for (long j = 2 * H; j < 3 * H; ++j) zr[j] = tanhf(zr[j]);
+            for (long j = 3 * H; j < G; ++j) zr[j] = sigmoid(zr[j]);
+            const float *i = zr, *f = zr + H, *g = zr + 2 * H, *o = zr + 3 * H;
+            for (long j = 0; j < H; ++j) cr[j] = f[j] * cpr[j] + i[j] * g[j];
+            for (long j = 0; j < H; ++j) tcr[j] = tanhf(cr[j]);
+            for (long j = 0; j < H; ++j) hr[j] = o[j] * tcr[j];
+        }
+        if (!keep) /* one step deep: c becomes c_prev */
+            memcpy(cells + lo * H, c + lo * H, sizeof(float) * (hi - lo) * H);
+    }
+}
+
 void lstm_forward_loop_f32(long T, long B, long H, long I, const float *x, long x_stride_t,
                            long x_stride_b, const float *w_ih, const float *bias,
                            const float *w_hh, float *hs, float *cells, float *gates,
                            float *tanh_c, int keep, sgemm_fn gemm) {
-    const long G = 4 * H, N = B * H; /* floats per gate row; per hidden-sized step */
-#pragma omp parallel num_threads(n_threads(B, G))
+    const long threads = n_threads(B, 4 * H);
+    if (threads == 1) { /* no region at all: BLAS inside even a one-thread region is nested */
+        forward_rows(0, B, T, B, H, I, x, x_stride_t, x_stride_b, w_ih, bias, w_hh, hs, cells,
+                     gates, tanh_c, keep, gemm);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
     {
         long lo, hi;
         my_rows(B, &lo, &hi);
-        for (long t = 0; t < T; ++t) {
-            const long s = keep ? t : 0;
-            float *z = gates + s * B * G, *tc = tanh_c + s * N, *c = cells + (s + 1) * N;
-            const float *c_prev = cells + s * N, *h_prev = hs + t * N;
-            float *h_t = hs + (t + 1) * N;
-            for (long r = lo; r < hi; ++r) memcpy(z + r * G, bias, sizeof(float) * G);
-            /* The input projection step by step rather than for all T at once: a (T, B, 4H)
-               buffer is 386 MB at B = 2947, H = 64, and filling it costs more than this.
-               z (B, 4H) += x_t (B, I) @ W_ih^T + h_{t-1} (B, H) @ W_hh^T, rows lo..hi */
-            matmul_acc(hi - lo, G, I, x + t * x_stride_t + lo * x_stride_b, x_stride_b, w_ih,
-                       z + lo * G, G, gemm);
-            matmul_acc(hi - lo, G, H, h_prev + lo * H, H, w_hh, z + lo * G, G, gemm);
-            for (long r = lo; r < hi; ++r) {
-                float *zr = z + r * G, *cr = c + r * H, *tcr = tc + r * H, *hr = h_t + r * H;
-                const float *cpr = c_prev + r * H;
-                /* Plain loops over contiguous floats, so that gcc (-O3 -ffast-math) calls
-                   glibc's vector expf/tanhf (libmvec) across each of them. */
-                for (long j = 0; j < 2 * H; ++j) zr[j] = sigmoid(zr[j]);
-                for (long j = 2 * H; j < 3 * H; ++j) zr[j] = tanhf(zr[j]);
-                for (long j = 3 * H; j < G; ++j) zr[j] = sigmoid(zr[j]);
-                const float *i = zr, *f = zr + H, *g = zr + 2 * H, *o = zr + 3 * H;
-                for (long j = 0; j < H; ++j) cr[j] = f[j] * cpr[j] + i[j] * g[j];
-                for (long j = 0; j < H; ++j) tcr[j] = tanhf(cr[j]);
-                for (long j = 0; j < H; ++j) hr[j] = o[j] * tcr[j];
+        forward_rows(lo, hi, T, B, H, I, x, x_stride_t, x_stride_b, w_ih, bias, w_hh, hs, cells,
+                     gates, tanh_c, keep, gemm);
+    }
+}
+
+/* Rows lo..hi of the backward loop, all T steps, last to first. */
+static void backward_rows(long lo, long hi, long T, long B, long H, const float *w_hh,
+                          const float *gates, const float *cells, const float *tanh_c,
+                          const float *dout, float *dh, float *dc, float *dz, sgemm_fn gemm) {
+    const long G = 4 * H, N = B * H;
+    const int h = (int)H, g4 = (int)G, rows = (int)(hi - lo);
+    const float one = 1.0f;
+    for (long t = T - 1; t >= 0; --t) {
+        float *dh_s = dh + lo * H;
+        if (t < T - 1) {
+            /* dh (B, H) = dout_t + dz_{t+1} (B, 4H) @ W_hh (4H, H), rows lo..hi */
+            if (dout) memcpy(dh_s, dout + t * N + lo * H, sizeof(float) * rows * H);
+            else memset(dh_s, 0, sizeof(float) * rows * H);
+            gemm("N", "N", &h, &rows, &g4, &one, w_hh, &h, dz + ((t + 1) * B + lo) * G, &g4,
+                 &one, dh_s, &h);
+        } else if (dout) {
+            for (long j = lo * H; j < hi * H; ++j) dh[j] += dout[t * N + j];
+        }
+        for (long r = lo; r < hi; ++r) {
+            const float *z = gates + (t * B + r) * G, *tc = tanh_c + t * N + r * H;
+            const float *c_prev = cells + t * N + r * H, *dhr = dh + r * H;
+            const float *i = z, *f = z + H, *g = z + 2 * H, *o = z + 3 * H;
+            float *d = dz + (t * B + r) * G, *dcr = dc + r * H;
+            for (long j = 0; j < H; ++j) {
+                const float dcj = dcr[j] + dhr[j] * o[j] * (1.0f - tc[j] * tc[j]);
+                d[j] = dcj * g[j] * i[j] * (1.0f - i[j]);              /* dz_i */
+                d[H + j] = dcj * c_prev[j] * f[j] * (1.0f - f[j]);     /* dz_f */
+                d[2 * H + j] = dcj * i[j] * (1.0f - g[j] * g[j]);      /* dz_g */
+                d[3 * H + j] = dhr[j] * tc[j] * o[j] * (1.0f - o[j]);  /* dz_o */
+                dcr[j] = dcj * f[j];                                   /* to c_{t-1} */
             }
-            if (!keep) /* one step deep: c becomes c_prev */
-                memcpy(cells + lo * H, c + lo * H, sizeof(float) * (hi - lo) * H);
         }
     }
 }
@@ -126,38 +176,15 @@ void lstm_forward_loop_f32(long T, long B, long H, long I, const float *x, long 
 void lstm_backward_loop_f32(long T, long B, long H, const float *w_hh, const float *gates,
                             const float *cells, const float *tanh_c, const float *dout,
                             float *dh, float *dc, float *dz, sgemm_fn gemm) {
-    const long G = 4 * H, N = B * H;
-#pragma omp parallel num_threads(n_threads(B, G))
+    const long threads = n_threads(B, 4 * H);
+    if (threads == 1) {
+        backward_rows(0, B, T, B, H, w_hh, gates, cells, tanh_c, dout, dh, dc, dz, gemm);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
     {
         long lo, hi;
         my_rows(B, &lo, &hi);
-        const int h = (int)H, g4 = (int)G, rows = (int)(hi - lo);
-        const float one = 1.0f;
-        for (long t = T - 1; t >= 0; --t) {
-            float *dh_s = dh + lo * H;
-            if (t < T - 1) {
-                /* dh (B, H) = dout_t + dz_{t+1} (B, 4H) @ W_hh (4H, H), rows lo..hi */
-                if (dout) memcpy(dh_s, dout + t * N + lo * H, sizeof(float) * rows * H);
-                else memset(dh_s, 0, sizeof(float) * rows * H);
-                gemm("N", "N", &h, &rows, &g4, &one, w_hh, &h, dz + ((t + 1) * B + lo) * G, &g4,
-                     &one, dh_s, &h);
-            } else if (dout) {
-                for (long j = lo * H; j < hi * H; ++j) dh[j] += dout[t * N + j];
-            }
-            for (long r = lo; r < hi; ++r) {
-                const float *z = gates + (t * B + r) * G, *tc = tanh_c + t * N + r * H;
-                const float *c_prev = cells + t * N + r * H, *dhr = dh + r * H;
-                const float *i = z, *f = z + H, *g = z + 2 * H, *o = z + 3 * H;
-                float *d = dz + (t * B + r) * G, *dcr = dc + r * H;
-                for (long j = 0; j < H; ++j) {
-                    const float dcj = dcr[j] + dhr[j] * o[j] * (1.0f - tc[j] * tc[j]);
-                    d[j] = dcj * g[j] * i[j] * (1.0f - i[j]);              /* dz_i */
-                    d[H + j] = dcj * c_prev[j] * f[j] * (1.0f - f[j]);     /* dz_f */
-                    d[2 * H + j] = dcj * i[j] * (1.0f - g[j] * g[j]);      /* dz_g */
-                    d[3 * H + j] = dhr[j] * tc[j] * o[j] * (1.0f - o[j]);  /* dz_o */
-                    dcr[j] = dcj * f[j];                                   /* to c_{t-1} */
-                }
-            }
-        }
+        backward_rows(lo, hi, T, B, H, w_hh, gates, cells, tanh_c, dout, dh, dc, dz, gemm);
     }
 }
