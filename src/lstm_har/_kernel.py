@@ -7,10 +7,9 @@ as a function pointer, so the build needs no BLAS headers or link flags: PyTorch
 that ``libtorch_cpu`` exports on x86 Linux), which shares PyTorch's OpenMP threads, else the
 one scipy exports as public API (``scipy.linalg.cython_blas``). scipy's OpenBLAS runs its own
 thread pool, whose spinning threads and PyTorch's slow each other down: training at hidden 64
-measured 0.58x torch.nn.LSTM through it against 0.70x through PyTorch's. No compiler, a failed
-build, no sgemm, or
-``LSTM_HAR_NO_KERNEL=1`` all mean ``load()`` returns None and ``lstm_har.nn`` keeps its
-PyTorch step loops, which compute the same thing.
+measured 0.58x torch.nn.LSTM through it against 0.70x through PyTorch's. No compiler, a
+failed build, no sgemm, or ``LSTM_HAR_NO_KERNEL=1`` all mean ``load()`` returns None and
+``lstm_har.nn`` keeps its PyTorch step loops, which compute the same thing.
 """
 
 from __future__ import annotations
@@ -37,8 +36,8 @@ log = logging.getLogger(__name__)
 # 3x faster than scalar calls here). It also assumes finite inputs: predict refuses or fills
 # NaN/inf before any model sees them.
 FLAGS = ("-O3", "-march=native", "-ffast-math", "-shared", "-fPIC")
-# Tried first, then without: the element-wise passes split the batch over PyTorch's OpenMP
-# threads (see csrc/lstm_loop.c).
+# Tried first, then without: threads then run the loops on their own rows of the batch, in
+# PyTorch's OpenMP pool (see csrc/lstm_loop.c).
 OPENMP = "-fopenmp"
 SOURCE = "lstm_loop.c"
 
