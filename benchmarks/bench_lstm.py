@@ -1,6 +1,6 @@
 """Throughput of lstm_har.nn.LSTM vs torch.nn.LSTM (oneDNN), side by side in one run.
 
-    python benchmarks/bench_lstm.py [--hidden 32 64 128] [--repeats 7] [--dry-run]
+    python benchmarks/bench_lstm.py [--hidden 32 64 128] [--repeats 15] [--dry-run]
 
 Training: one Adam step on (64, 128, 9) windows, loss on the last step. Inference: no_grad
 forward at batch 1, 256 and 2947 (the UCI HAR test set). Figures are windows/s, medians of
@@ -77,7 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--dry-run", action="store_true", help="hidden 8, one repeat, for CI")
+    parser.add_argument("--dry-run", action="store_true", help="hidden 8, fewest repeats, CI")
     args = parser.parse_args()
     hidden_sizes, repeats = ([8], 1) if args.dry_run else (args.hidden, args.repeats)
     cases = [("train", 64)] + [("infer", b) for b in (1, 256, 2947)]

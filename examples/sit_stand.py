@@ -18,6 +18,7 @@ import argparse
 import numpy as np
 
 from lstm_har.data import load_uci_har
+from lstm_har.errors import LstmHarError
 from lstm_har.evaluate import predict_proba
 from lstm_har.predict import resolve_model
 from lstm_har.preprocess import CHANNELS
@@ -35,7 +36,10 @@ def main() -> None:
     test = load_uci_har()[1].activity
     subjects = np.unique(test.subject)[: 2 if args.dry_run else None]
     test = test.select(np.isin(test.subject, subjects))
-    model, meta = load_run(resolve_model(args.model))
+    try:
+        model, meta = load_run(resolve_model(args.model))
+    except LstmHarError as e:
+        parser.error(str(e))
     if meta.get("task") != "activity":
         parser.error(f"--model {args.model}: needs a six-class (activity) model")
     pred = predict_proba(model, test.X).argmax(1)

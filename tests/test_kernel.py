@@ -23,14 +23,14 @@ def needs_kernel() -> None:
         pytest.skip("no C compiler here: lstm_har.nn runs its PyTorch loops")
 
 
-def test_opting_out_and_a_failing_compiler_fall_back(fresh_load, monkeypatch):
+def test_opting_out_and_a_failing_compiler_fall_back(fresh_load, monkeypatch, tmp_path):
     monkeypatch.setenv("LSTM_HAR_NO_KERNEL", "1")
     assert fresh_load() is None
     monkeypatch.delenv("LSTM_HAR_NO_KERNEL")
     fresh_load.cache_clear()
     monkeypatch.setenv("CC", "false")  # a "compiler" that always fails
     assert fresh_load() is None
-    assert not list(_kernel.Path(_kernel.os.environ["LSTM_HAR_CACHE"]).rglob("*.so"))
+    assert not list(tmp_path.rglob("*.so"))
     # and the module still computes, through the PyTorch loops
     out, _ = LSTM(3, 4)(torch.randn(5, 2, 3))
     assert out.shape == (5, 2, 4)
@@ -76,3 +76,29 @@ def test_thread_slices_and_strides_change_nothing(batch):
     for threads, batch_first in ((2, False), (1, True), (2, True)):
         for a, b in zip(reference, run(threads, batch_first), strict=True):
             torch.testing.assert_close(b, a, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_c_loops_match_the_pytorch_loops(monkeypatch, batch):
+    """The C step loops (float32, CPU) and the PyTorch ones give the same values and gradients."""
+    needs_kernel()
+    torch.manual_seed(0)
+    ours = LSTM(9, 16, num_layers=2, batch_first=True, bidirectional=True)
+    x = torch.randn(batch, 50, 9)
+
+    def run() -> list[torch.Tensor]:
+        xg = x.clone().requires_grad_()
+        h0 = torch.randn(4, batch, 16, generator=torch.Generator().manual_seed(1))
+        out, (h, c) = ours(xg, (h0, h0.flip(0)))
+        ours.zero_grad()
+        (out.square().sum() + h.sum() + c.sin().sum()).backward()
+        with torch.no_grad():
+            inference, _ = ours(x)  # the no-grad path runs the loop without keeping gates
+        grads = [p.grad.clone() for p in ours.parameters()]
+        return [out, h, c, inference, xg.grad, *grads]
+
+    fast = run()
+    monkeypatch.setattr(_kernel, "usable", lambda *tensors: False)
+    slow = run()
+    for a, b in zip(fast, slow, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
