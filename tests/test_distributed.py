@@ -37,13 +37,16 @@ def _worker(rank: int, init: str, queue: mp.Queue) -> None:
         losses, state = _train(CFG)
         if rank == 0:
             queue.put((losses, {k: v.numpy().copy() for k, v in state.items()}))  # by value
+        # Both ranks done before either tears gloo down: without this, a rank that destroys the
+        # group while its peer still holds the connection aborted about 1 run in 8 here
+        # ("terminate called without an active exception", exit code -6).
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
 
 def test_two_processes_match_one(tmp_path):
-    # One thread here too, as in the workers: oneDNN's LSTM rounds differently with another
-    # thread count, and that alone once moved a loss past rtol 1e-5 in a full-suite run.
+    # One thread here too, as in the workers, so that both sides run the same kernels.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
