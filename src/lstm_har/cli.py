@@ -158,9 +158,15 @@ def _init_distributed() -> int:
 def _train(args: argparse.Namespace) -> int:
     if args.nproc and args.nproc > 1:
         return _launch_torchrun(args)
+    from .train import barrier
+
     rank = _init_distributed()
     try:
-        return _train_here(args, quiet=args.quiet or rank != 0)
+        code = _train_here(args, quiet=args.quiet or rank != 0)
+        # Every rank done (rank 0 writes the run's files last) before any tears gloo down: a
+        # peer destroying the group early aborted a worker ~1 run in 8 in the DDP test.
+        barrier()
+        return code
     finally:
         import torch.distributed as dist
 
