@@ -23,8 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from . import sources
+from .calibration import recording_upright
 from .errors import DataError
-from .preprocess import N_CHANNELS, PREPROCESS_VERSION, WINDOW, cut_windows, filter_recording
+from .preprocess import (
+    N_CHANNELS,
+    PREPROCESS_VERSION,
+    WINDOW,
+    cut_windows,
+    filter_recording,
+    window_starts,
+)
 from .preprocess import labeled_window_starts as _labeled_window_starts
 
 # Dataset facts, from the UCI HAR README (activity_labels.txt and the official split).
@@ -51,23 +59,30 @@ class TaskData:
     X: np.ndarray  # (N, 128, 9) float32
     y: np.ndarray  # (N,) int64
     subject: np.ndarray  # (N,) int64
+    upright: np.ndarray  # (N, 3) float32: each window's recording's upright reference, or NaN
     classes: tuple[str, ...]
 
     def __len__(self) -> int:
         return len(self.y)
 
     def select(self, mask: np.ndarray) -> TaskData:
-        return dataclasses.replace(self, X=self.X[mask], y=self.y[mask], subject=self.subject[mask])
+        return dataclasses.replace(
+            self, X=self.X[mask], y=self.y[mask], subject=self.subject[mask],
+            upright=self.upright[mask],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Windows:
     """UCI HAR windows: ``X`` (N, 128, 9) float32 in ``preprocess.CHANNELS`` order,
-    ``y`` (N,) int64 activity 1..6 (see ``ACTIVITIES``), ``subject`` (N,) int64 1..30."""
+    ``y`` (N,) int64 activity 1..6 (see ``ACTIVITIES``), ``subject`` (N,) int64 1..30, and
+    ``upright`` (N, 3) float32, the ``calibration`` reference of the window's recording (NaN
+    where it moved too little to have one)."""
 
     X: np.ndarray
     y: np.ndarray
     subject: np.ndarray
+    upright: np.ndarray
 
     def __len__(self) -> int:
         return len(self.y)
@@ -80,12 +95,12 @@ class Windows:
         moving-vs-static reading would give very different numbers.
         """
         y = (self.y == WALKING_LABEL).astype(np.int64)
-        return TaskData(self.X, y, self.subject, WALKING_CLASSES)
+        return TaskData(self.X, y, self.subject, self.upright, WALKING_CLASSES)
 
     @property
     def activity(self) -> TaskData:
         """The six activities as classes 0..5."""
-        return TaskData(self.X, self.y - 1, self.subject, ACTIVITIES)
+        return TaskData(self.X, self.y - 1, self.subject, self.upright, ACTIVITIES)
 
     def task(self, name: str) -> TaskData:
         if name not in TASKS:
@@ -93,7 +108,7 @@ class Windows:
         return self.walking if name == "walking" else self.activity
 
     def select(self, mask: np.ndarray) -> Windows:
-        return Windows(self.X[mask], self.y[mask], self.subject[mask])
+        return Windows(self.X[mask], self.y[mask], self.subject[mask], self.upright[mask])
 
 
 def subject_split(
@@ -117,17 +132,40 @@ def subject_split(
 
 
 def windows_from_recordings(recordings: list[sources.Recording]) -> Windows:
-    """Filter each recording whole, then cut windows inside its labeled activity runs."""
-    xs, ys, subjects = [], [], []
+    """Filter each recording whole, then cut windows inside its labeled activity runs.
+
+    The upright reference comes from *all* of a recording's windows, labeled or not, as it
+    would for a user's recording, which has no labels.
+    """
+    xs, ys, subjects, uprights = [], [], [], []
     for rec in recordings:
         signal = filter_recording(rec.acc, rec.gyro)  # (T, 6) -> (T, 9)
         starts, labels = _labeled_window_starts(rec.labels, keep=(1, 2, 3, 4, 5, 6))
         xs.append(cut_windows(signal, starts))
         ys.append(labels)
         subjects.append(np.full(len(starts), rec.subject, dtype=np.int64))
+        upright = recording_upright(cut_windows(signal, window_starts(len(signal))))
+        uprights.append(np.tile(_or_nan(upright), (len(starts), 1)))
     if not xs:
         raise DataError("no recordings to window")
-    return Windows(np.concatenate(xs), np.concatenate(ys), np.concatenate(subjects))
+    return Windows(
+        np.concatenate(xs), np.concatenate(ys), np.concatenate(subjects), np.concatenate(uprights)
+    )
+
+
+def _or_nan(upright: np.ndarray | None) -> np.ndarray:
+    return np.full(3, np.nan, np.float32) if upright is None else upright
+
+
+def _per_subject_upright(X: np.ndarray, subject: np.ndarray) -> np.ndarray:
+    """Upright references when only windows survive (the official release): one per subject,
+    from that subject's windows (both its recordings pooled, as the release keeps no
+    recording ids)."""
+    upright = np.empty((len(X), 3), dtype=np.float32)
+    for s in np.unique(subject):
+        mine = subject == s
+        upright[mine] = _or_nan(recording_upright(X[mine]))
+    return upright
 
 
 def split_official(windows: Windows) -> tuple[Windows, Windows]:
@@ -171,7 +209,7 @@ def _save_cache(path: Path, train: Windows, test: Windows) -> None:
                 f,
                 **{f"{name}_{field}": getattr(split, field)
                    for name, split in (("train", train), ("test", test))
-                   for field in ("X", "y", "subject")},
+                   for field in ("X", "y", "subject", "upright")},
             )  # fmt: skip
         os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
     except BaseException:
@@ -183,7 +221,7 @@ def _load_cache(path: Path) -> tuple[Windows, Windows] | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             splits = tuple(
-                Windows(z[f"{name}_X"], z[f"{name}_y"], z[f"{name}_subject"])
+                Windows(z[f"{name}_X"], z[f"{name}_y"], z[f"{name}_subject"], z[f"{name}_upright"])
                 for name in ("train", "test")
             )
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
@@ -191,12 +229,16 @@ def _load_cache(path: Path) -> tuple[Windows, Windows] | None:
     for w in splits:
         if w.X.ndim != 3 or w.X.shape[1:] != (WINDOW, N_CHANNELS) or len(w.y) != len(w.X):
             return None
+        if w.upright.shape != (len(w.X), 3):
+            return None
     return splits[0], splits[1]
 
 
 def _official_windows(splits: tuple[sources.UciSplit, sources.UciSplit]) -> tuple[Windows, Windows]:
-    train, test = splits
-    return Windows(train.X, train.y, train.subject), Windows(test.X, test.y, test.subject)
+    return tuple(  # type: ignore[return-value]
+        Windows(split.X, split.y, split.subject, _per_subject_upright(split.X, split.subject))
+        for split in splits
+    )
 
 
 def _read_source(path: Path | None) -> tuple[Windows, Windows]:
