@@ -20,9 +20,9 @@ import numpy as np
 from lstm_har.data import load_uci_har
 from lstm_har.errors import LstmHarError
 from lstm_har.evaluate import predict_proba
-from lstm_har.predict import resolve_model
+from lstm_har.predict import model_upright_default, resolve_model
 from lstm_har.preprocess import CHANNELS
-from lstm_har.runs import load_run
+from lstm_har.runs import load_run, model_inputs
 
 TOTAL_ACC = [CHANNELS.index(f"total_acc_{axis}") for axis in "xyz"]
 
@@ -42,7 +42,7 @@ def main() -> None:
         parser.error(str(e))
     if meta.get("task") != "activity":
         parser.error(f"--model {args.model}: needs a six-class (activity) model")
-    pred = predict_proba(model, test.X).argmax(1)
+    pred = predict_proba(model, model_inputs(test, model_upright_default(meta)).X).argmax(1)
     gravity = test.X[:, :, TOTAL_ACC].mean(1)  # (N, 128, 3) -> (N, 3)
     sit, stand = test.classes.index("SITTING"), test.classes.index("STANDING")
     print(f"{'subject':>7}  {'sitting: gravity x, y, z':>26}  recall  "

@@ -27,6 +27,15 @@ WALKING_NOTE = (
     "would give different numbers."
 )
 
+ORIENTATION_FIXED = """\
+* Sensor orientation matters: the model saw the Galaxy S II's axes in the volunteers' belt
+  position; a phone worn upside down or sideways will be misread."""
+ORIENTATION_CALIBRATED = """\
+* Calibrated per recording (`--calibrate`, README "Calibration"): the model takes the phone's
+  upright pose from the recording's own movement (about 7 s of walking; until then, or in a
+  recording without any, the training subjects' median) and reads a phone whose y axis
+  points the other way. Other orientations (upside down, sideways) are still misread."""
+
 
 def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed: int) -> str:
     test = metrics["test"]
@@ -43,6 +52,7 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
     task = WALKING_NOTE if meta["task"] == "walking" else "the six UCI HAR activities."
     cfg = meta["config"]
     seeds = ", ".join(map(str, summary["seeds"]))
+    orientation = ORIENTATION_CALIBRATED if meta.get("upright_default") else ORIENTATION_FIXED
     return f"""# Pretrained model: `{name}`
 
 **Model** `{meta["model"]}` (hidden {meta["hidden_size"]}), classes {", ".join(meta["classes"])}.
@@ -75,8 +85,7 @@ Per test subject accuracy (%): {per_subject}. Worst: subject {worst}
 * Input: a phone **worn on the waist** (belt), as in UCI HAR, recording accelerometer (total
   acceleration including gravity) and gyroscope at or resampled to **50 Hz**. Other
   placements (pocket, hand, wrist) and other devices are outside what it was trained on.
-* Sensor orientation matters: the model saw the Galaxy S II's axes in the volunteers' belt
-  position; a phone worn upside down or sideways will be misread.
+{orientation}
 * 30 volunteers aged 19-48 in a lab protocol; free-living behaviour, other ages and
   mobility impairments are not represented. Not a medical device.
 * One label per 2.56 s window (64-sample hop): transitions between activities and

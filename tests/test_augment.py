@@ -42,3 +42,15 @@ def test_body_scale_keeps_gravity():
     assert torch.allclose(ratio, ratio[:, :1, :1].expand_as(ratio))
     assert ((ratio > 0.7 - 1e-9) & (ratio < 1.3 + 1e-9)).all()
     torch.testing.assert_close(y[..., 3:6] / x[..., 3:6], ratio)
+
+
+def test_body_scale_moves_tilt_with_total_acceleration():
+    from lstm_har.augment import random_body_scale
+
+    x = torch.randn(8, 128, 12, dtype=torch.float64)  # calibrated: tilt channels 9..11
+    y = random_body_scale(x, 0.3, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(
+        y[..., :9], random_body_scale(x[..., :9], 0.3, torch.Generator().manual_seed(0))
+    )
+    # tilt = total acceleration - a fixed reference, before and after
+    torch.testing.assert_close(y[..., 9:] - y[..., 6:9], x[..., 9:] - x[..., 6:9])

@@ -154,3 +154,52 @@ def test_pretrained_walking_on_held_out_recordings(tmp_path, capsys):
     accuracy = correct / total
     print(f"window accuracy on {len(recordings)} held-out recordings: {accuracy:.4f}")
     assert total > 2500 and accuracy >= 0.98
+
+
+@pytest.fixture(scope="module")
+def calibrated_run(tiny_config, tmp_path_factory):
+    import dataclasses
+
+    from lstm_har import runs
+
+    out = tmp_path_factory.mktemp("run") / "calibrated"
+    runs.train_run(dataclasses.replace(tiny_config, calibrate=True), out)
+    return out
+
+
+def walk_then_sit(rng: np.random.Generator) -> np.ndarray:
+    """(T, 6) samples: 20 s of gait-like shaking upright, then 20 s still and tilted."""
+    t = np.arange(1000) / 50
+    walk = np.stack([1 + 0.3 * np.sin(11 * t), 0.2 * np.sin(11 * t) - 0.2, 0 * t], axis=1)
+    sit = np.tile([0.8, 0.5, 0.3], (1000, 1))
+    acc = np.concatenate([walk, sit]) + rng.normal(scale=0.01, size=(2000, 3))
+    return np.concatenate([acc, rng.normal(scale=0.05, size=(2000, 3))], axis=1)
+
+
+def test_calibrated_model_streams_and_exports(calibrated_run, tmp_path, rng):
+    from lstm_har.calibration import CALIBRATED_CHANNELS
+    from lstm_har.predict import model_upright_default, samples_upright
+
+    model, meta = load_run(calibrated_run)
+    assert meta["channels"] == list(CALIBRATED_CHANNELS) and len(meta["upright_default"]) == 3
+    classes, default = tuple(meta["classes"]), model_upright_default(meta)
+    samples = walk_then_sit(rng)
+    upright = samples_upright(samples)
+    assert upright is not None and abs(upright[1] + 0.2) < 0.05  # the walk's own pose
+    batch = predict_samples(samples, torch_proba(model), classes, upright_default=default)
+    for fixed in (upright, None):  # the whole recording's reference, or the stream's so far
+        stream = Recognizer(torch_proba(model), classes, upright_default=default, upright=fixed)
+        got, i = [], 0
+        for size in [100, 1, 700, 64, 1135]:
+            got.append(stream.push(samples[i : i + size]))
+            i += size
+        proba = np.concatenate([p.proba for p in got])
+        if fixed is not None:
+            np.testing.assert_allclose(proba, batch.proba, atol=1e-6)
+        else:  # once the walk (windows 0..14) is behind it, the stream's reference is final
+            np.testing.assert_allclose(proba[16:], batch.proba[16:], atol=1e-6)
+            assert not np.allclose(proba[:4], batch.proba[:4], atol=1e-6)  # default till then
+    path = export(model, meta, tmp_path)
+    proba_fn, _ = onnx_proba(path)
+    onnx = predict_samples(samples, proba_fn, classes, upright_default=default)
+    np.testing.assert_allclose(onnx.proba, batch.proba, atol=1e-5)

@@ -194,16 +194,14 @@ def test_config_file_and_flag_precedence(tiny_data, tmp_path):
     config = tmp_path / "c.toml"
     config.write_text(
         f'data = "{tiny_data}"\nhidden_size = 4\nepochs = 1\nbatch_size = 16\n'
-        "val_subjects = 2\nlr = 0.005\n"
+        "val_subjects = 2\nlr = 0.005\ncalibrate = false\n"
     )
-    assert (
-        main(
-            ["train", "--config", str(config), "--lr", "0.002", "--out", str(tmp_path / "r"), "-q"]
-        )
-        == 0
-    )
+    args = ["train", "--config", str(config), "--lr", "0.002", "--calibrate", "-q"]
+    assert main([*args, "--out", str(tmp_path / "r")]) == 0
     saved = json.loads((tmp_path / "r" / "config.json").read_text())
-    assert saved["hidden_size"] == 4 and saved["lr"] == 0.002
+    assert saved["hidden_size"] == 4 and saved["lr"] == 0.002 and saved["calibrate"] is True
+    assert main([*args, "--calibrate", "no", "--out", str(tmp_path / "r2")]) == 0
+    assert json.loads((tmp_path / "r2" / "config.json").read_text())["calibrate"] is False
 
 
 @pytest.mark.parametrize(
@@ -221,6 +219,15 @@ def test_bad_training_input_is_one_line(args, message, capsys):
     assert main(args) != 0
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["--calibrate", "maybe"], ["--epochs", "x"], ["--no-such-flag"]])
+def test_bad_flag_is_one_line(args, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--out", "X", *args])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert err.startswith("lstm-har") and "error: " in err and args[0] in err
 
 
 def test_existing_run_is_not_overwritten(tiny_config, tmp_path, capsys):

@@ -27,8 +27,10 @@ def rotation_matrices(axis: Tensor, angle: Tensor) -> Tensor:
 def random_rotation(x: Tensor, max_degrees: float, generator: torch.Generator) -> Tensor:
     """Rotate each window's body_acc, body_gyro and total_acc triads by one random rotation.
 
-    ``x`` is ``(B, T, 9)`` in ``preprocess.CHANNELS`` order; the axis is uniform on the
-    sphere and the angle uniform in ``[-max_degrees, max_degrees]``.
+    ``x`` is ``(B, T, 9)`` in ``preprocess.CHANNELS`` order, or ``(B, T, 12)`` with the tilt
+    triad of ``calibration.CALIBRATED_CHANNELS``, a difference of two accelerations that
+    rotates alike; the axis is uniform on the sphere and the angle uniform in
+    ``[-max_degrees, max_degrees]``.
     """
     B, T, C = x.shape
     axis = torch.randn(B, 3, generator=generator, dtype=x.dtype)
@@ -44,10 +46,15 @@ def random_body_scale(x: Tensor, fraction: float, generator: torch.Generator) ->
 
     People walk with more or less vigour; gravity does not change. Body acceleration and the
     gyroscope are scaled, and total acceleration is rebuilt as gravity + scaled body motion.
+    Calibrated windows' tilt channels (total acceleration minus a constant, see
+    ``calibration``) move with total acceleration.
     """
     scale = (
         1 + (torch.rand(x.shape[0], 1, 1, generator=generator, dtype=x.dtype) * 2 - 1) * fraction
     )
-    body, gyro, total = x[..., 0:3], x[..., 3:6], x[..., 6:9]
-    gravity = total - body
-    return torch.cat([body * scale, gyro * scale, gravity + body * scale], dim=-1)
+    body, gyro, total, tilt = x[..., 0:3], x[..., 3:6], x[..., 6:9], x[..., 9:]
+    scaled_total = (total - body) + body * scale  # gravity + scaled body motion
+    parts = [body * scale, gyro * scale, scaled_total]
+    if tilt.shape[-1]:
+        parts.append(tilt + (scaled_total - total))
+    return torch.cat(parts, dim=-1)

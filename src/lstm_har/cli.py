@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import tomllib
 
@@ -27,15 +27,24 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
 
     group = parser.add_argument_group("config (defaults reproduce the study)")
     for f in dataclasses.fields(TrainConfig):
-        kind = {"int": int, "float": float}.get(str(f.type), str)
+        flag, boolean = f"--{f.name.replace('_', '-')}", str(f.type) == "bool"
         group.add_argument(
-            f"--{f.name.replace('_', '-')}",
+            flag,
             dest=f"cfg_{f.name}",
-            type=kind,
+            type=_boolean if boolean else {"int": int, "float": float}.get(str(f.type), str),
+            nargs="?" if boolean else None,  # a bare boolean flag means true
+            const=True if boolean else None,
             default=argparse.SUPPRESS,
             metavar=f.name.upper(),
             help=f"default: {f.default}",
         )
+
+
+def _boolean(text: str) -> bool:
+    words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    if text.lower() not in words:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return words[text.lower()]
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -277,7 +286,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from . import predict
+    from . import checkpoint, predict
     from .checkpoint import atomic_write
     from .recording import read_recording
 
@@ -301,13 +310,26 @@ def _predict(args: argparse.Namespace) -> int:
         engine = "onnx" if has_onnx else "torch"
     if engine == "onnx":
         proba_fn, classes = onnx_proba(model_dir / ONNX_FILE)
+        meta = checkpoint.read_json(model_dir / checkpoint.MODEL_META)
     else:
         from .runs import load_run
 
         model, meta = load_run(model_dir)
         proba_fn, classes = predict.torch_proba(model), tuple(meta["classes"])
     samples = recording.samples  # (T, 6), built once
-    preds = predict.predict_samples(samples, proba_fn, classes)
+    upright_default = predict.model_upright_default(meta)
+    upright = None
+    if upright_default is not None:
+        upright = predict.samples_upright(samples)
+        if upright is None:
+            upright = upright_default
+            recording.warnings.append(
+                "the recording moves too little to find its upright pose; "
+                "calibrating with the model's default"
+            )
+    preds = predict.predict_samples(
+        samples, proba_fn, classes, upright_default=upright_default, upright=upright
+    )
     if args.format == "json":
         text = json.dumps(predict.predictions_json(preds), indent=1) + "\n"
     else:
@@ -364,8 +386,15 @@ def _data_info(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad flag or value answered in one line instead of the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lstm-har",
         description="Human activity recognition from phone motion sensors with LSTMs.",
     )

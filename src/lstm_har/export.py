@@ -2,7 +2,9 @@
 
 The exported graph maps raw windows ``(B, 128, 9)`` to class probabilities ``(B, K)``: the
 normaliser and the probability head are inside it, so a phone or a server needs nothing but
-the file. The class names travel in the ONNX metadata (``classes``, JSON).
+the file. The class names travel in the ONNX metadata (``classes``, JSON), with the input
+``channels``; a calibrated model takes ``(B, 128, 12)`` from ``calibration.calibrate``, whose
+stand-in reference is ``upright_default`` there.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from torch import Tensor, nn
 from .checkpoint import atomic_write
 from .errors import CheckpointError
 from .models import Classifier
-from .preprocess import N_CHANNELS, WINDOW
+from .preprocess import WINDOW
 
 FORMATS = ("onnx", "torchscript")
 ONNX_FILE = "model.onnx"
@@ -42,7 +44,7 @@ def export(model: Classifier, meta: dict[str, Any], out: Path, fmt: str = "onnx"
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
     wrapper = _Proba(model.eval())
-    example = torch.zeros(1, WINDOW, N_CHANNELS)
+    example = torch.zeros(1, WINDOW, len(model.mean))  # (B, T, C): 9, or 12 when calibrated
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about the LSTM's batch_first shapes
@@ -65,7 +67,13 @@ def export(model: Classifier, meta: dict[str, Any], out: Path, fmt: str = "onnx"
     if fmt == "onnx":
         data = _with_metadata(
             data,
-            {"classes": json.dumps(meta["classes"]), "task": meta["task"], "model": meta["model"]},
+            {
+                "classes": json.dumps(meta["classes"]),
+                "task": meta["task"],
+                "model": meta["model"],
+                "channels": json.dumps(meta.get("channels")),
+                "upright_default": json.dumps(meta.get("upright_default")),
+            },
         )
     atomic_write(path, data)
     return path

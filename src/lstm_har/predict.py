@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .calibration import UprightTracker, calibrate, moving_gravity, upright_reference
 from .errors import CheckpointError
 from .evaluate import predict_proba
 from .models import Classifier
@@ -82,21 +83,59 @@ def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]
     return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes)
 
 
-def predict_samples(samples: np.ndarray, proba_fn: ProbaFn, classes: tuple[str, ...],
-                    chunk: int = 1 << 16) -> Predictions:  # fmt: skip
+def predict_samples(
+    samples: np.ndarray, proba_fn: ProbaFn, classes: tuple[str, ...], *,
+    upright_default: np.ndarray | None = None, upright: np.ndarray | None = None,
+    chunk: int = 1 << 16,
+) -> Predictions:  # fmt: skip
     """``(T, 6)`` raw 50 Hz samples (acc g, gyro rad/s) -> one prediction per window.
 
     This is the ``Recognizer`` fed ``chunk`` samples at a time: one code path for batch and
     streaming, and memory bounded by the chunk (a day's recording at once needed ~1.2 GB of
     filter intermediates), while every window is still classified in batches of ~1000.
+    A calibrated model (``upright_default`` given) is calibrated against ``upright``, by
+    default the whole recording's own reference (``samples_upright``).
     """
-    stream = Recognizer(proba_fn, classes)
+    if upright_default is not None and upright is None:
+        upright = samples_upright(samples, chunk)
+    stream = Recognizer(proba_fn, classes, upright_default=upright_default, upright=upright)
     parts = [stream.push(samples[i : i + chunk]) for i in range(0, len(samples), chunk)]
     if not parts:
         return _predictions(np.empty(0, np.int64), np.empty((0, len(classes))), classes)
     start = np.concatenate([p.start for p in parts])
     return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ,
                        np.concatenate([p.proba for p in parts]), tuple(classes))  # fmt: skip
+
+
+def samples_upright(samples: np.ndarray, chunk: int = 1 << 16) -> np.ndarray | None:
+    """The upright reference of a whole recording ``(T, 6)``, or None if it barely moves."""
+    windower = _Windower()
+    gravity = [moving_gravity(windower.push(samples[i : i + chunk])[1])
+               for i in range(0, len(samples), chunk)]  # fmt: skip
+    return upright_reference(np.concatenate(gravity)) if gravity else None
+
+
+class _Windower:
+    """Causal filtering and 128-sample windows every 64 samples, state kept across pushes."""
+
+    def __init__(self) -> None:
+        self._filter = SignalFilter()
+        self._buffer = np.empty((0, 9))  # filtered samples not yet behind every future window
+        self._buffer_start = 0  # sample index of _buffer[0]
+        self._next_window = 0  # sample index where the next window starts
+
+    def push(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, 6)`` raw samples -> the windows they complete: ``starts (M,)``, ``(M, 128, 9)``."""
+        samples = np.asarray(samples, dtype=np.float64).reshape(-1, 6)
+        self._buffer = np.concatenate([self._buffer, self._filter(samples)])
+        end = self._buffer_start + len(self._buffer)
+        starts = np.arange(self._next_window, end - WINDOW + 1, STEP, dtype=np.int64)
+        windows = cut_windows(self._buffer, starts - self._buffer_start)
+        if len(starts):
+            self._next_window = int(starts[-1]) + STEP
+        drop = self._next_window - self._buffer_start  # samples no future window needs
+        self._buffer, self._buffer_start = self._buffer[drop:], self._buffer_start + drop
+        return starts, windows
 
 
 class Recognizer:
@@ -106,37 +145,50 @@ class Recognizer:
     ``n`` including 0, and returns the ``Predictions`` of the windows completed by them: the
     first once 128 samples have arrived, then one per 64 more. Feeding a recording in any
     chunking gives the same predictions as ``predict_samples`` on the whole of it.
+
+    A calibrated model (``upright_default``, from its ``model.json``) is calibrated against a
+    fixed ``upright`` when given (``predict_samples`` gives the whole recording's), else each
+    window against the reference of the stream up to it, which needs
+    ``calibration.MIN_MOVING_WINDOWS`` moving windows (~7 s of walking) before it replaces
+    ``upright_default``; either way the chunking does not change the predictions.
     """
 
-    def __init__(self, proba_fn: ProbaFn, classes: tuple[str, ...]) -> None:
+    def __init__(
+        self, proba_fn: ProbaFn, classes: tuple[str, ...], *,
+        upright_default: np.ndarray | None = None, upright: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
         self.proba_fn = proba_fn
         self.classes = tuple(classes)
-        self._filter = SignalFilter()
-        self._buffer = np.empty((0, 9))  # filtered samples not yet behind every future window
-        self._buffer_start = 0  # sample index of _buffer[0]
-        self._next_window = 0  # sample index where the next window starts
+        self.upright_default = upright_default
+        self.upright = upright  # fixed reference; None = the stream's own so far
+        self._windower = _Windower()
+        self._tracker = UprightTracker()
 
     @classmethod
     def from_model(cls, model: str | Path = "activity", backend: str | None = None) -> Recognizer:
         from .runs import load_run
 
         classifier, meta = load_run(resolve_model(model), backend)
-        return cls(torch_proba(classifier), tuple(meta["classes"]))
+        return cls(torch_proba(classifier), tuple(meta["classes"]),
+                   upright_default=model_upright_default(meta))  # fmt: skip
 
     def push(self, samples: np.ndarray) -> Predictions:
-        samples = np.asarray(samples, dtype=np.float64).reshape(-1, 6)
-        self._buffer = np.concatenate([self._buffer, self._filter(samples)])
-        end = self._buffer_start + len(self._buffer)
-        starts = np.arange(self._next_window, end - WINDOW + 1, STEP, dtype=np.int64)
-        if len(starts):
-            windows = cut_windows(self._buffer, starts - self._buffer_start)
-            proba = self.proba_fn(windows)
-            self._next_window = int(starts[-1]) + STEP
-        else:
-            proba = np.empty((0, len(self.classes)))
-        drop = self._next_window - self._buffer_start  # samples no future window needs
-        self._buffer, self._buffer_start = self._buffer[drop:], self._buffer_start + drop
-        return _predictions(starts, proba, self.classes)
+        starts, windows = self._windower.push(samples)
+        if not len(starts):
+            return _predictions(starts, np.empty((0, len(self.classes))), self.classes)
+        if self.upright_default is not None:
+            windows = calibrate(windows, self._reference(windows), self.upright_default)
+        return _predictions(starts, self.proba_fn(windows), self.classes)
+
+    def _reference(self, windows: np.ndarray) -> np.ndarray:
+        """``(3,)`` fixed or ``(N, 3)`` so far, NaN (the model's default) before enough."""
+        return self.upright if self.upright is not None else self._tracker.update(windows)
+
+
+def model_upright_default(meta: dict[str, Any]) -> np.ndarray | None:
+    """A calibrated model's stand-in upright reference from its metadata; None if uncalibrated."""
+    default = meta.get("upright_default")
+    return None if default is None else np.asarray(default, dtype=np.float32)
 
 
 def timeline_plot(samples: np.ndarray, preds: Predictions, path: Path,

@@ -8,6 +8,7 @@ A run directory holds ``config.json`` (the resolved config), ``train_state.safet
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import statistics
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ import pandas as pd
 import torch
 
 from . import checkpoint, plots
+from .calibration import CALIBRATED_CHANNELS, calibrate, default_upright
 from .data import TaskData, load_uci_har, subject_split
 from .errors import CheckpointError, LstmHarError
 from .evaluate import evaluate, majority_baseline
@@ -50,6 +52,35 @@ def split_task(cfg: TrainConfig) -> tuple[TaskData, TaskData, TaskData]:
     return train_task.select(fit_mask), train_task.select(val_mask), test_task
 
 
+def model_data(
+    cfg: TrainConfig, upright_default: np.ndarray | None = None
+) -> tuple[TaskData, TaskData, TaskData, np.ndarray | None]:
+    """``split_task`` as the model sees it, plus its stand-in upright reference.
+
+    A calibrated model (``cfg.calibrate``) gets ``calibration.CALIBRATED_CHANNELS``; its
+    ``upright_default`` is the fit windows' median unless given (a trained model's own).
+    """
+    parts = split_task(cfg)
+    if not cfg.calibrate:
+        return (*parts, None)
+    if upright_default is None:
+        upright_default = default_upright(parts[0].upright)
+    fit_data, val_data, test_data = (model_inputs(d, upright_default) for d in parts)
+    return fit_data, val_data, test_data, upright_default
+
+
+def model_inputs(data: TaskData, upright_default: np.ndarray | None) -> TaskData:
+    """``data`` as a model sees it: calibrated (``calibration.CALIBRATED_CHANNELS``) when the
+    model has an ``upright_default`` (``predict.model_upright_default(meta)``)."""
+    if upright_default is None:
+        return data
+    return dataclasses.replace(data, X=calibrate(data.X, data.upright, upright_default))
+
+
+def input_channels(calibrated: bool) -> tuple[str, ...]:
+    return CALIBRATED_CHANNELS if calibrated else CHANNELS
+
+
 def evaluated_on(cfg: TrainConfig) -> str:
     if cfg.cv_folds:
         return f"cross-validation fold {cfg.cv_fold} of {cfg.cv_folds} (training subjects)"
@@ -57,15 +88,17 @@ def evaluated_on(cfg: TrainConfig) -> str:
 
 
 def build_classifier(
-    model: str, hidden_size: int, n_classes: int, backend: str, forget_bias: float = 0.0
-) -> Classifier:
-    net = build_model(model, len(CHANNELS), hidden_size, n_classes, backend, forget_bias)
-    return Classifier(net, len(CHANNELS))
+    model: str, hidden_size: int, n_classes: int, backend: str, forget_bias: float = 0.0,
+    n_channels: int = len(CHANNELS),
+) -> Classifier:  # fmt: skip
+    net = build_model(model, n_channels, hidden_size, n_classes, backend, forget_bias)
+    return Classifier(net, n_channels)
 
 
 def classifier_for(cfg: TrainConfig, n_classes: int) -> Classifier:
     """A freshly initialised classifier as ``cfg`` describes it (seed it first)."""
-    return build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend, cfg.forget_bias)
+    return build_classifier(cfg.model, cfg.hidden_size, n_classes, cfg.backend, cfg.forget_bias,
+                            len(input_channels(cfg.calibrate)))  # fmt: skip
 
 
 def load_run(directory: Path, backend: str | None = None) -> tuple[Classifier, dict[str, Any]]:
@@ -73,8 +106,9 @@ def load_run(directory: Path, backend: str | None = None) -> tuple[Classifier, d
     meta, state = checkpoint.load_model_files(directory)
     try:
         model = build_classifier(
-            meta["model"], meta["hidden_size"], len(meta["classes"]), backend or meta["backend"]
-        )
+            meta["model"], meta["hidden_size"], len(meta["classes"]), backend or meta["backend"],
+            n_channels=len(meta["channels"]),
+        )  # fmt: skip
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{directory / checkpoint.MODEL_META}: bad metadata ({e})") from None
     checkpoint.load_state_strict(model, state, directory / checkpoint.MODEL_WEIGHTS)
@@ -112,7 +146,7 @@ def train_run(
         if rank == 0:
             checkpoint.write_json(out / CONFIG, cfg.to_dict())
     assert cfg is not None
-    fit_data, val_data, test_data = split_task(cfg)
+    fit_data, val_data, test_data, upright_default = model_data(cfg)
     n_classes = len(fit_data.classes)
     torch.manual_seed(cfg.seed)
     model = classifier_for(cfg, n_classes)
@@ -130,7 +164,7 @@ def train_run(
     )
     if rank != 0:
         return {}
-    return _finish(out, cfg, model, result, fit_data, val_data, test_data)
+    return _finish(out, cfg, model, result, fit_data, val_data, test_data, upright_default)
 
 
 def _finish(
@@ -141,6 +175,7 @@ def _finish(
     fit_data: TaskData,
     val_data: TaskData,
     test_data: TaskData,
+    upright_default: np.ndarray | None,
 ) -> dict[str, Any]:
     classes = test_data.classes
     report = {
@@ -161,7 +196,8 @@ def _finish(
         "backend": cfg.backend,
         "task": cfg.task,
         "classes": list(classes),
-        "channels": list(CHANNELS),
+        "channels": list(input_channels(cfg.calibrate)),
+        "upright_default": None if upright_default is None else upright_default.tolist(),
         "window": WINDOW,
         "step": STEP,
         "sample_rate_hz": SAMPLE_RATE_HZ,
@@ -194,7 +230,10 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
     """Recompute test and validation metrics from the checkpoint alone."""
     model, meta = load_run(directory)
     cfg = TrainConfig.from_dict(meta["config"])
-    fit_data, val_data, test_data = split_task(cfg)
+    default = meta.get("upright_default")
+    fit_data, val_data, test_data, _ = model_data(
+        cfg, None if default is None else np.asarray(default, dtype=np.float32)
+    )
     return {
         "task": cfg.task,
         "model": cfg.model,

@@ -44,6 +44,8 @@ class TrainConfig:
     weight_decay: float = 0.0  # Adam's L2 penalty
     lr_schedule: str = "cosine"  # "cosine" (lr -> 0 over `epochs`) or "constant"
     grad_clip: float = 1.0  # max global gradient norm, 0 = off; early LSTM steps can spike
+    calibrate: bool = False  # per-recording orientation calibration (see calibration.py):
+    # 3 tilt channels against the recording's upright pose, y mirrored where worn reversed
     augment_rotation: float = 0.0  # degrees of random sensor rotation per training window; 0 = off
     augment_scale: float = 0.0  # +- fraction of random body-motion scaling per window; 0 = off
     patience: int = 0  # stop after this many epochs without a better validation score;
@@ -64,6 +66,7 @@ class TrainConfig:
             (self.model in MODELS, f"model must be one of {', '.join(MODELS)}"),
             (self.backend in BACKENDS, f"backend must be one of {', '.join(BACKENDS)}"),
             (self.lr_schedule in ("cosine", "constant"), "lr_schedule must be cosine or constant"),
+            (isinstance(self.calibrate, bool), "calibrate must be true or false"),
             (self.hidden_size >= 1, "hidden_size must be >= 1"),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 1, "batch_size must be >= 1"),
