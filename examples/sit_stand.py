@@ -6,9 +6,11 @@ A waist-worn phone tells sitting from standing only by how it tilts: the mean of
 acceleration over a window is the gravity direction in the phone's frame. For each official
 test subject this prints that mean (in g) over the subject's SITTING and STANDING windows, and
 the model's recall of each. Where one person sits the way others stand, a model that sees one
-2.56 s window at a time has nothing else to go on. ``--segments S`` lists subject S's
-sitting and standing bouts (runs of consecutive windows) one by one, with what the model
-called each.
+2.56 s window at a time has nothing else to go on, unless it is calibrated against the
+recording's own upright pose (``--calibrate``, ``lstm_har.calibration``), as the packaged
+activity model is; ``--model RUN_DIR`` compares an uncalibrated one. ``--segments S`` lists
+subject S's sitting and standing bouts (runs of consecutive windows) one by one, with their
+recording's upright reference and what the model called each.
 """
 
 from __future__ import annotations
@@ -56,22 +58,26 @@ def main() -> None:
         print(f"{s:>7}  " + "  ".join(cells))
     print(f"six-class accuracy over these subjects: {(pred == test.y).mean():.2%}")
     if args.segments is not None:
-        print_bouts(args.segments, test.subject, test.y, pred, gravity, test.classes, (sit, stand))
+        print_bouts(args.segments, test, pred, gravity, (sit, stand))
 
 
-def print_bouts(subject, subjects, y, pred, gravity, classes, shown) -> None:
-    """One line per run of consecutive windows of one class, for the classes in ``shown``."""
-    rows = np.flatnonzero(subjects == subject)
+def print_bouts(subject, test, pred, gravity, shown) -> None:
+    """One line per run of consecutive windows of one class, for the classes in ``shown``,
+    with the upright reference (``lstm_har.calibration``) of the bout's recording."""
+    rows = np.flatnonzero(test.subject == subject)
     if not len(rows):
         raise SystemExit(f"--segments {subject}: not among the subjects shown")
+    y = test.y
     starts = rows[np.r_[True, np.diff(y[rows]) != 0]]
     ends = rows[np.r_[np.diff(y[rows]) != 0, True]] + 1
-    print(f"subject {subject}: bouts, gravity x, y, z, and the model's most frequent answer")
+    print(f"subject {subject}: bouts, gravity x, y, z, the recording's upright y, "
+          "and the model's most frequent answer")  # fmt: skip
     for a, b in zip(starts, ends, strict=True):
         if y[a] in shown:
             g = gravity[a:b].mean(0)
-            answer = classes[np.bincount(pred[a:b]).argmax()]
-            print(f"  {classes[y[a]]:<9}{b - a:>4} windows  {g[0]:>7.3f}{g[1]:>8.3f}{g[2]:>8.3f}"
+            answer = test.classes[np.bincount(pred[a:b]).argmax()]
+            print(f"  {test.classes[y[a]]:<9}{b - a:>4} windows  {g[0]:>7.3f}{g[1]:>8.3f}"
+                  f"{g[2]:>8.3f}  upright y {test.upright[a, 1]:+.3f}"
                   f"  -> {answer} ({(pred[a:b] == y[a]).mean():.0%} right)")  # fmt: skip
 
 

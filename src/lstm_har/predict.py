@@ -165,12 +165,15 @@ class Recognizer:
         self._tracker = UprightTracker()
 
     @classmethod
-    def from_model(cls, model: str | Path = "activity", backend: str | None = None) -> Recognizer:
+    def from_model(
+        cls, model: str | Path = "activity", backend: str | None = None,
+        upright: np.ndarray | None = None,
+    ) -> Recognizer:  # fmt: skip
         from .runs import load_run
 
         classifier, meta = load_run(resolve_model(model), backend)
         return cls(torch_proba(classifier), tuple(meta["classes"]),
-                   upright_default=model_upright_default(meta))  # fmt: skip
+                   upright_default=model_upright_default(meta), upright=upright)  # fmt: skip
 
     def push(self, samples: np.ndarray) -> Predictions:
         starts, windows = self._windower.push(samples)
