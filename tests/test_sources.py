@@ -1,4 +1,4 @@
-"""Readers of the official layouts, on small fixtures written here in those exact formats."""
+"""Readers of the official layouts, on small fixtures in those exact formats (helpers.py)."""
 
 from __future__ import annotations
 
@@ -9,41 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import write_uci, zip_uci
 
 from lstm_har import sources
 from lstm_har.cli import main
 from lstm_har.data import load_uci_har
 from lstm_har.errors import DataError
-from lstm_har.sources import UCI_SIGNAL_FILES
-
-
-def _fmt(row: np.ndarray) -> str:
-    # The official files: two leading spaces, 'e' notation with 3-digit exponents.
-    return "  " + " ".join(f"{v: .7e}".replace("e-0", "e-00").replace("e+0", "e+00") for v in row)
-
-
-def write_uci(root: Path, rng: np.random.Generator, n: dict[str, int]) -> dict:
-    truth = {}
-    for split, count in n.items():
-        folder = root / "UCI HAR Dataset" / split / "Inertial Signals"
-        folder.mkdir(parents=True)
-        X = rng.normal(size=(count, 128, 9)).astype(np.float32)
-        y = rng.integers(1, 7, count)
-        subject = rng.integers(1, 31, count)
-        for c, name in enumerate(UCI_SIGNAL_FILES):
-            lines = [_fmt(X[i, :, c]) for i in range(count)]
-            (folder / f"{name}_{split}.txt").write_text("\n".join(lines) + "\n")
-        (folder.parent / f"y_{split}.txt").write_text("".join(f"{v}\n" for v in y))
-        (folder.parent / f"subject_{split}.txt").write_text("".join(f"{v}\n" for v in subject))
-        truth[split] = (X, y, subject)
-    return truth
-
-
-def zip_uci(root: Path, archive: Path) -> Path:
-    with zipfile.ZipFile(archive, "w") as z:
-        for f in (root / "UCI HAR Dataset").rglob("*.txt"):
-            z.write(f, f.relative_to(root))
-    return archive
 
 
 def test_uci_folder_and_zip(tmp_path, rng):

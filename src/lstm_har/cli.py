@@ -386,6 +386,33 @@ def _data_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_download(args: argparse.Namespace) -> int:
+    from .data import cache_dir
+    from .download import UCI_HAR_URL, download
+
+    dest = Path(args.out) if args.out else cache_dir() / "UCI HAR Dataset.zip"
+    if dest.exists() and not args.force:
+        raise LstmHarError(f"{dest} exists; use it with --data {dest}, or pass --force")
+    bar = None
+
+    def progress(done: int, total: int | None) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        digest = download(dest, args.url or UCI_HAR_URL, args.sha256, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"wrote {dest} ({dest.stat().st_size / 1e6:.1f} MB, sha256 {digest})")
+    print(f"use it with: lstm-har train --data '{dest}' (or lstm-har data info --data ...)")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with a bad flag or value answered in one line instead of the whole usage."""
 
@@ -401,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    data = sub.add_parser("data", help="inspect the UCI HAR data")
+    data = sub.add_parser("data", help="inspect (or download) the UCI HAR data")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     info = data_sub.add_parser("info", help="windows per split and activity vs the official set")
     info.add_argument(
@@ -410,6 +437,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="UCI HAR folder/zip or HAPT RawData folder (default: packaged, offline)",
     )
     info.set_defaults(func=_data_info)
+    fetch = data_sub.add_parser(
+        "download",
+        help="fetch the official UCI HAR zip (the only network use; the default data needs none)",
+    )
+    fetch.add_argument("--out", help="file to write (default: 'UCI HAR Dataset.zip' in the cache)")
+    fetch.add_argument("--url", default=None, help="where from (default: the UCI repository)")
+    fetch.add_argument("--sha256", help="expected SHA-256 in hex; a mismatch writes nothing")
+    fetch.add_argument("--force", action="store_true", help="replace an existing file")
+    fetch.set_defaults(func=_data_download)
 
     train = sub.add_parser("train", help="train and evaluate a model into a run directory")
     train.add_argument("--out", help="run directory to create")
