@@ -32,7 +32,7 @@ ORIENTATION_FIXED = """\
   position; a phone worn upside down or sideways will be misread."""
 ORIENTATION_CALIBRATED = """\
 * Calibrated per recording (`--calibrate`, README "Calibration"): the model takes the phone's
-  upright pose from the recording's own movement (about 7 s of walking; until then, or in a
+  upright pose from the recording's own movement (about 8 s of walking; until then, or in a
   recording without any, the training subjects' median) and reads a phone whose y axis
   points the other way. Other orientations (upside down, sideways) are still misread."""
 

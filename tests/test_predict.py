@@ -208,3 +208,13 @@ def test_calibrated_model_streams_and_exports(calibrated_run, tmp_path, rng):
     proba_fn, _ = onnx_proba(path)
     onnx = predict_samples(samples, proba_fn, classes, upright_default=default)
     np.testing.assert_allclose(onnx.proba, batch.proba, atol=1e-5)
+
+
+def test_predict_warns_when_a_recording_barely_moves(calibrated_run, tmp_path, capsys):
+    t = np.arange(1000) / 50
+    still = pd.DataFrame({"time": t, "acc_x": 1.0, "acc_y": 0.0, "acc_z": 0.0,
+                          "gyro_x": 0.0, "gyro_y": 0.0, "gyro_z": 0.0})  # fmt: skip
+    still.to_csv(tmp_path / "still.csv", index=False)
+    assert main(["predict", str(tmp_path / "still.csv"), "--model", str(calibrated_run)]) == 0
+    captured = capsys.readouterr()
+    assert "moves too little" in captured.err and "start_s" in captured.out

@@ -149,7 +149,7 @@ class Recognizer:
     A calibrated model (``upright_default``, from its ``model.json``) is calibrated against a
     fixed ``upright`` when given (``predict_samples`` gives the whole recording's), else each
     window against the reference of the stream up to it, which needs
-    ``calibration.MIN_MOVING_WINDOWS`` moving windows (~7 s of walking) before it replaces
+    ``calibration.MIN_MOVING_WINDOWS`` moving windows (~8 s of walking) before it replaces
     ``upright_default``; either way the chunking does not change the predictions.
     """
 
