@@ -54,3 +54,11 @@ def test_normaliser_is_fitted_and_saved():
     assert {"mean", "std"} <= set(model.state_dict())
     with pytest.raises(ValueError, match="unknown model"):
         build_model("transformer", 9, 4, 2)
+
+
+def test_classifier_names_a_wrong_channel_count():
+    from lstm_har.runs import build_classifier
+
+    model = build_classifier("simple", 8, 2, "torch", n_channels=12)
+    with pytest.raises(ValueError, match=r"Classifier: expected windows \(B, T, 12\), got"):
+        model(torch.zeros(1, 128, 9))

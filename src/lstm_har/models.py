@@ -147,6 +147,11 @@ class Classifier(nn.Module):
         return self
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-1] != self.mean.shape[0]:  # else a broadcasting error deep inside
+            raise ValueError(
+                f"Classifier: expected windows (B, T, {self.mean.shape[0]}), got "
+                f"{tuple(x.shape)}; a calibrated model takes calibration.calibrate's 12 channels"
+            )
         return self.net((x - self.mean) / self.std)
 
     def proba(self, x: Tensor) -> Tensor:
