@@ -1,11 +1,13 @@
 """A day-long recording from CSV to timeline: wall time and peak memory of `lstm-har predict`.
 
-    python benchmarks/bench_predict.py [--hours 24] [--engine torch onnx] [--dry-run]
+    python benchmarks/bench_predict.py [--hours 24] [--engine torch onnx] [--model walking activity]
+        [--dry-run]
 
 Generates a synthetic 50 Hz recording (walking bouts between static periods, acc in m/s^2,
 gyro in rad/s, a time column), writes it as CSV (not timed), then runs the real command
-`lstm-har predict REC.csv --acc-unit m/s2 --model walking --out PRED.csv --plot TIMELINE.png`
-in a fresh process per engine and reports its wall time and peak RSS (ru_maxrss).
+`lstm-har predict REC.csv --acc-unit m/s2 --model MODEL --out PRED.csv --plot TIMELINE.png`
+in a fresh process per model and engine and reports its wall time and peak RSS (ru_maxrss).
+The calibrated ``activity`` model reads the recording twice (its upright reference first).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--engine", nargs="+", default=["torch", "onnx", "auto"])
+    parser.add_argument("--model", nargs="+", default=["walking"], help="pretrained names")
     parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, for CI")
     args = parser.parse_args()
     hours = 0.1 if args.dry_run else args.hours
@@ -63,8 +66,8 @@ def main() -> None:
             f"CSV, written in {time.perf_counter() - began:.1f} s (not timed)"
         )
         del frame
-        print(f"{'engine':<8}{'wall s':>8}{'peak RSS MB':>13}{'windows':>10}")
-        for engine in args.engine:
+        print(f"{'model':<10}{'engine':<8}{'wall s':>8}{'peak RSS MB':>13}{'windows':>10}")
+        for model, engine in ((m, e) for m in args.model for e in args.engine):
             cmd = [
                 sys.executable,
                 "-m",
@@ -74,7 +77,7 @@ def main() -> None:
                 "--acc-unit",
                 "m/s2",
                 "--model",
-                "walking",
+                model,
                 "--engine",
                 engine,
                 "--out",
@@ -97,7 +100,7 @@ def main() -> None:
             if rc != 0:
                 raise SystemExit(f"predict failed with exit code {rc}")
             windows = len((Path(tmp) / "p.csv").read_text().splitlines()) - 1
-            print(f"{engine:<8}{wall:>8.1f}{rss_kb / 1024:>13.0f}{windows:>10,}")
+            print(f"{model:<10}{engine:<8}{wall:>8.1f}{rss_kb / 1024:>13.0f}{windows:>10,}")
 
 
 if __name__ == "__main__":
