@@ -2,7 +2,9 @@
 
 Both run the data layer's own code path (``preprocess.SignalFilter``, 128-sample windows every
 64 samples) and the same model call: batch prediction is the stream fed in large chunks, and
-a stream fed in chunks of any size emits exactly the same windows and labels.
+a stream fed in chunks of any size emits exactly the same windows and labels. A calibrated
+model (``calibration``) also needs the recording's upright reference: batch prediction takes
+the whole recording's, a live stream the one of the samples so far.
 """
 
 from __future__ import annotations
@@ -144,7 +146,8 @@ class Recognizer:
     ``push`` takes ``(n, 6)`` samples at 50 Hz (acc x, y, z in g; gyro x, y, z in rad/s), any
     ``n`` including 0, and returns the ``Predictions`` of the windows completed by them: the
     first once 128 samples have arrived, then one per 64 more. Feeding a recording in any
-    chunking gives the same predictions as ``predict_samples`` on the whole of it.
+    chunking gives the same predictions as ``predict_samples`` on the whole of it (for a
+    calibrated model, given the same ``upright``).
 
     A calibrated model (``upright_default``, from its ``model.json``) is calibrated against a
     fixed ``upright`` when given (``predict_samples`` gives the whole recording's), else each
