@@ -211,7 +211,7 @@ def test_calibrated_model_streams_and_exports(calibrated_run, tmp_path, rng):
     np.testing.assert_allclose(onnx.proba, batch.proba, atol=1e-5)
 
 
-def test_predict_warns_when_a_recording_barely_moves(calibrated_run, tmp_path, capsys):
+def test_predict_reports_its_calibration(calibrated_run, tmp_path, capsys):
     t = np.arange(1000) / 50
     still = pd.DataFrame({"time": t, "acc_x": 1.0, "acc_y": 0.0, "acc_z": 0.0,
                           "gyro_x": 0.0, "gyro_y": 0.0, "gyro_z": 0.0})  # fmt: skip
@@ -219,3 +219,26 @@ def test_predict_warns_when_a_recording_barely_moves(calibrated_run, tmp_path, c
     assert main(["predict", str(tmp_path / "still.csv"), "--model", str(calibrated_run)]) == 0
     captured = capsys.readouterr()
     assert "moves too little" in captured.err and "start_s" in captured.out
+    assert "calibrated: upright" not in captured.err
+    samples = walk_then_sit(np.random.default_rng(0))
+    samples[:, :3] *= STANDARD_GRAVITY  # g -> m/s^2
+    walk = pd.DataFrame(samples, columns=["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"])
+    walk.assign(time=np.arange(len(walk)) / 50).to_csv(tmp_path / "walk.csv", index=False)
+    args = ["predict", str(tmp_path / "walk.csv"), "--model", str(calibrated_run)]
+    assert main([*args, "--acc-unit", "m/s2"]) == 0
+    err = capsys.readouterr().err
+    assert "calibrated: upright gravity (0.99, -0.19," in err and "mirrored" not in err
+
+
+def test_activity_model_reads_a_reversed_phone_the_same():
+    """A held-out recording with the accelerometer's y negated, as in the recordings where the
+    phone was worn the other way round: the calibrated model mirrors it back, bit for bit."""
+    rec = next(r for r in sources.read_packaged() if r.subject == 10)
+    samples = np.concatenate([rec.acc, rec.gyro], axis=1)
+    reversed_ = samples.copy()
+    reversed_[:, 1] *= -1
+    model, meta = load_run(pretrained_dir("activity"))
+    default = np.asarray(meta["upright_default"], dtype=np.float32)
+    a, b = (predict_samples(s, torch_proba(model), tuple(meta["classes"]), upright_default=default)
+            for s in (samples, reversed_))  # fmt: skip
+    np.testing.assert_array_equal(a.proba, b.proba)

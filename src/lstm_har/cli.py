@@ -318,7 +318,7 @@ def _predict(args: argparse.Namespace) -> int:
         proba_fn, classes = predict.torch_proba(model), tuple(meta["classes"])
     samples = recording.samples  # (T, 6), built once
     upright_default = predict.model_upright_default(meta)
-    upright = None
+    upright, notes = None, []
     if upright_default is not None:
         upright = predict.samples_upright(samples)
         if upright is None:
@@ -327,6 +327,10 @@ def _predict(args: argparse.Namespace) -> int:
                 "the recording moves too little to find its upright pose; "
                 "calibrating with the model's default"
             )
+        else:
+            x, y, z = upright.tolist()
+            mirrored = ", y mirrored (phone worn the other way round)" if y > 0 else ""
+            notes.append(f"calibrated: upright gravity ({x:.2f}, {y:.2f}, {z:.2f}) g{mirrored}")
     preds = predict.predict_samples(
         samples, proba_fn, classes, upright_default=upright_default, upright=upright
     )
@@ -340,7 +344,7 @@ def _predict(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if args.plot:
         predict.timeline_plot(samples, preds, Path(args.plot), f"{source.name}")
-    for line in predict.summary_lines(preds, recording.warnings):
+    for line in notes + predict.summary_lines(preds, recording.warnings):
         print(line, file=sys.stderr if not args.out else sys.stdout)
     return 0
 
