@@ -1,4 +1,4 @@
-"""Files on disk: atomic writes, model checkpoints (safetensors + JSON), training state.
+"""Files on disk: model checkpoints (safetensors + JSON) and training state, written atomically.
 
 Nothing here pickles. A model checkpoint is ``model.safetensors`` (weights and normaliser
 buffers) beside ``model.json`` (what to build, the task, label names, versions, and the
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +18,13 @@ import safetensors.torch
 import torch
 from torch import nn
 
+from .atomic import atomic_write
 from .errors import CheckpointError
 
 FORMAT_VERSION = 1
 MODEL_WEIGHTS = "model.safetensors"
 MODEL_META = "model.json"
 TRAIN_STATE = "train_state.safetensors"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import sources
+from .atomic import atomic_file
 from .calibration import recording_upright
 from .errors import DataError
 from .preprocess import (
@@ -201,20 +201,13 @@ def _source_key(path: Path | None) -> str:
 
 
 def _save_cache(path: Path, train: Windows, test: Windows) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                **{f"{name}_{field}": getattr(split, field)
-                   for name, split in (("train", train), ("test", test))
-                   for field in ("X", "y", "subject", "upright")},
-            )  # fmt: skip
-        os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as (f, _):
+        np.savez(
+            f,
+            **{f"{name}_{field}": getattr(split, field)
+               for name, split in (("train", train), ("test", test))
+               for field in ("X", "y", "subject", "upright")},
+        )  # fmt: skip
 
 
 def _load_cache(path: Path) -> tuple[Windows, Windows] | None:

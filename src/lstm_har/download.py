@@ -8,10 +8,7 @@ and only then renamed into place: an interrupted or corrupt download leaves noth
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import sources
+from .atomic import atomic_file
 from .errors import DataError, LstmHarError
 
 # The dataset's page: https://archive.ics.uci.edu/dataset/240 (CC BY 4.0). UCI serves a zip
@@ -45,23 +43,15 @@ def download(
 
     ``sha256``: the expected digest (hex); a mismatch is an error and writes nothing.
     """
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            digest = _fetch(url, out, progress)
+    with atomic_file(Path(dest)) as (out, tmp):
+        digest = _fetch(url, out, progress)
         if sha256 is not None and digest != sha256.lower():
             raise DownloadError(f"{url}: SHA-256 is {digest}, expected {sha256.lower()}")
+        out.flush()
         try:
-            sources.read_uci_zip(Path(tmp))
+            sources.read_uci_zip(tmp)
         except DataError as e:
             raise DownloadError(f"{url}: not the UCI HAR zip ({e})") from None
-        os.replace(tmp, dest)  # atomic: dest is absent or whole
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     return digest
 
 
