@@ -19,10 +19,11 @@ import argparse
 
 import numpy as np
 
+from lstm_har.calibration import model_upright_default
 from lstm_har.data import load_uci_har
 from lstm_har.errors import LstmHarError
 from lstm_har.evaluate import predict_proba
-from lstm_har.predict import model_upright_default, resolve_model
+from lstm_har.predict import resolve_model
 from lstm_har.preprocess import CHANNELS
 from lstm_har.runs import load_run, model_inputs
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from lstm_har import sources
+from lstm_har.calibration import model_upright_default
 from lstm_har.cli import main
 from lstm_har.data import ACTIVITIES, TEST_SUBJECTS
 from lstm_har.export import export, onnx_proba
@@ -184,7 +185,7 @@ def walk_then_sit(rng: np.random.Generator) -> np.ndarray:
 
 def test_calibrated_model_streams_and_exports(calibrated_run, tmp_path, rng):
     from lstm_har.calibration import CALIBRATED_CHANNELS
-    from lstm_har.predict import model_upright_default, samples_upright
+    from lstm_har.predict import samples_upright
 
     model, meta = load_run(calibrated_run)
     assert meta["channels"] == list(CALIBRATED_CHANNELS) and len(meta["upright_default"]) == 3
@@ -238,7 +239,7 @@ def test_activity_model_reads_a_reversed_phone_the_same():
     reversed_ = samples.copy()
     reversed_[:, 1] *= -1
     model, meta = load_run(pretrained_dir("activity"))
-    default = np.asarray(meta["upright_default"], dtype=np.float32)
+    default = model_upright_default(meta)
     a, b = (predict_samples(s, torch_proba(model), tuple(meta["classes"]), upright_default=default)
             for s in (samples, reversed_))  # fmt: skip
     np.testing.assert_array_equal(a.proba, b.proba)

@@ -22,6 +22,7 @@ the model's ``upright_default`` (the median over its training recordings) stands
 from __future__ import annotations
 
 import bisect
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +71,12 @@ def default_upright(uprights: np.ndarray) -> np.ndarray:
     if not len(known):
         return np.array(UPRIGHT_FALLBACK, dtype=np.float32)
     return np.median(known, axis=0).astype(np.float32)
+
+
+def model_upright_default(meta: dict[str, Any]) -> np.ndarray | None:
+    """A calibrated model's stand-in upright reference from its metadata; None if uncalibrated."""
+    default = meta.get("upright_default")
+    return None if default is None else np.asarray(default, dtype=np.float32)
 
 
 def calibrate(

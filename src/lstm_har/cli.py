@@ -287,6 +287,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from . import checkpoint, predict
+    from .calibration import model_upright_default
     from .checkpoint import atomic_write
     from .recording import read_recording
 
@@ -317,7 +318,7 @@ def _predict(args: argparse.Namespace) -> int:
         model, meta = load_run(model_dir)
         proba_fn, classes = predict.torch_proba(model), tuple(meta["classes"])
     samples = recording.samples  # (T, 6), built once
-    upright_default = predict.model_upright_default(meta)
+    upright_default = model_upright_default(meta)
     upright, notes = None, []
     if upright_default is not None:
         upright = predict.samples_upright(samples)

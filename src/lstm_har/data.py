@@ -228,10 +228,11 @@ def _load_cache(path: Path) -> tuple[Windows, Windows] | None:
 
 
 def _official_windows(splits: tuple[sources.UciSplit, sources.UciSplit]) -> tuple[Windows, Windows]:
-    return tuple(  # type: ignore[return-value]
+    train, test = (
         Windows(split.X, split.y, split.subject, _per_subject_upright(split.X, split.subject))
         for split in splits
     )
+    return train, test
 
 
 def _read_source(path: Path | None) -> tuple[Windows, Windows]:

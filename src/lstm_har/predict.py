@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibration import UprightTracker, calibrate, moving_gravity, upright_reference
+from .calibration import (
+    UprightTracker,
+    calibrate,
+    model_upright_default,
+    moving_gravity,
+    upright_reference,
+)
 from .errors import CheckpointError
 from .evaluate import predict_proba
 from .models import Classifier
@@ -189,12 +195,6 @@ class Recognizer:
     def _reference(self, windows: np.ndarray) -> np.ndarray:
         """``(3,)`` fixed or ``(N, 3)`` so far, NaN (the model's default) before enough."""
         return self.upright if self.upright is not None else self._tracker.update(windows)
-
-
-def model_upright_default(meta: dict[str, Any]) -> np.ndarray | None:
-    """A calibrated model's stand-in upright reference from its metadata; None if uncalibrated."""
-    default = meta.get("upright_default")
-    return None if default is None else np.asarray(default, dtype=np.float32)
 
 
 def timeline_plot(samples: np.ndarray, preds: Predictions, path: Path,

@@ -20,7 +20,12 @@ import pandas as pd
 import torch
 
 from . import checkpoint, plots
-from .calibration import CALIBRATED_CHANNELS, calibrate, default_upright
+from .calibration import (
+    CALIBRATED_CHANNELS,
+    calibrate,
+    default_upright,
+    model_upright_default,
+)
 from .data import TaskData, load_uci_har, subject_split
 from .errors import CheckpointError, LstmHarError
 from .evaluate import evaluate, majority_baseline
@@ -71,7 +76,7 @@ def model_data(
 
 def model_inputs(data: TaskData, upright_default: np.ndarray | None) -> TaskData:
     """``data`` as a model sees it: calibrated (``calibration.CALIBRATED_CHANNELS``) when the
-    model has an ``upright_default`` (``predict.model_upright_default(meta)``)."""
+    model has an ``upright_default`` (``calibration.model_upright_default(meta)``)."""
     if upright_default is None:
         return data
     return dataclasses.replace(data, X=calibrate(data.X, data.upright, upright_default))
@@ -230,10 +235,7 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
     """Recompute test and validation metrics from the checkpoint alone."""
     model, meta = load_run(directory)
     cfg = TrainConfig.from_dict(meta["config"])
-    default = meta.get("upright_default")
-    fit_data, val_data, test_data, _ = model_data(
-        cfg, None if default is None else np.asarray(default, dtype=np.float32)
-    )
+    fit_data, val_data, test_data, _ = model_data(cfg, model_upright_default(meta))
     return {
         "task": cfg.task,
         "model": cfg.model,
