@@ -91,11 +91,11 @@ def calibrate(
         if default is None:
             raise ValueError("calibrate: some windows have no upright reference and no default")
         upright = np.where(unknown[:, None], np.asarray(default, dtype=np.float32), upright)
-    flip = upright[:, 1] > 0  # (N,): worn the other way round
-    sign = np.where(flip, -1.0, 1.0).astype(np.float32)
+    sign = np.where(upright[:, 1] > 0, -1.0, 1.0).astype(np.float32)  # -1: worn reversed
     out = windows.copy()
     out[..., _ACC_Y] *= sign[:, None, None]
-    upright = upright * np.stack([np.ones_like(sign), sign, np.ones_like(sign)], axis=1)
+    upright = upright.copy()
+    upright[:, 1] *= sign
     tilt = out[..., _TOTAL] - upright[:, None, :]  # (N, T, 3) - (N, 1, 3)
     return np.concatenate([out, tilt], axis=-1)  # (N, T, 9) -> (N, T, 12)
 
