@@ -74,9 +74,14 @@ def test_failed_download_leaves_nothing(server, tmp_path, capsys, path, sha256, 
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_unreachable_server_is_one_line(tmp_path, capsys):
-    dest: Path = tmp_path / "data.zip"
+@pytest.mark.parametrize(
+    ("url", "message"),
     # Port 9 (discard) on localhost: refused at once, no network involved.
-    assert main(["data", "download", "--url", "http://127.0.0.1:9/x.zip", "--out", str(dest)]) == 2
+    [("http://127.0.0.1:9/x.zip", "cannot connect"), ("notaurl", "not a URL")],
+)
+def test_unreachable_or_malformed_url_is_one_line(tmp_path, capsys, url, message):
+    dest: Path = tmp_path / "data.zip"
+    assert main(["data", "download", "--url", url, "--out", str(dest)]) == 2
     err = capsys.readouterr().err
-    assert "cannot connect" in err and err.count("\n") == 1 and not dest.exists()
+    assert message in err and err.count("\n") == 1 and not dest.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -74,6 +74,8 @@ def _fetch(url: str, out: BinaryIO, progress: Progress | None) -> str:
         raise DownloadError(f"{url}: cannot connect ({e.reason})") from None
     except (TimeoutError, ConnectionError) as e:
         raise DownloadError(f"{url}: connection lost ({e})") from None
+    except ValueError as e:  # urllib's word for a malformed URL
+        raise DownloadError(f"{url}: not a URL ({e})") from None
     if total is not None and done != total:
         raise DownloadError(f"{url}: got {done} of {total} bytes")
     return h.hexdigest()
