@@ -50,3 +50,14 @@ def tiny_config(tiny_data: str):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """With LSTM_HAR_ROUNDING_REPORT=1: each test's worst error as a fraction of its bound."""
+    if os.environ.get("LSTM_HAR_ROUNDING_REPORT") != "1":
+        return
+    from rounding import worst_ratios
+
+    terminalreporter.section("float rounding: worst |error| / bound per test")
+    for test, ratio in sorted(worst_ratios.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{ratio:8.4f}  {test}")

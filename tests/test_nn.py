@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rounding import assert_all_within_rounding, assert_within_rounding, lstm_terms
 
 from lstm_har.nn import LSTM, LSTMCell
-
-TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 
 
 def _pair(seed: int, dtype: torch.dtype, **kw):
@@ -55,26 +56,27 @@ def test_matches_torch_lstm(
     if given_state:
         state_shape = (layers * (2 if bidirectional else 1),) + (() if unbatched else (B,)) + (H,)
         hx = tuple(torch.randn(state_shape, generator=g, dtype=dtype) for _ in range(2))
-    for a, b in zip(_run(ref, x, hx, dtype), _run(ours, x, hx, dtype), strict=True):
-        torch.testing.assert_close(b, a, atol=TOL[dtype], rtol=TOL[dtype])
+    # Both implementations within their dtype's rounding bound of torch.nn.LSTM in float64.
+    truth = _run(copy.deepcopy(ref).double(), x.double(), _double(hx), torch.float64)
+    terms = lstm_terms(T, B, n_in, H, layers=layers, bidirectional=bidirectional)
+    inputs = [x, *(hx or ())]
+    assert_all_within_rounding(_run(ref, x, hx, dtype), truth, terms, inputs=inputs)
+    assert_all_within_rounding(_run(ours, x, hx, dtype), truth, terms, inputs=inputs)
+
+
+def _double(hx):
+    return None if hx is None else tuple(s.double() for s in hx)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_matches_at_har_size(dtype):
     # The study's shape: 128 steps of 9 channels, hidden 64; long sequences stress BPTT.
-    # Each weight gradient here sums T * B = 1024 float32 terms, and torch.nn.LSTM's own float32
-    # gradients lie up to 1.5e-5 (atol = rtol) from its float64 ones (measured over 6 seeds):
-    # 1e-5 between two float32 implementations is below float32's resolution at this size, so
-    # both are held to 3e-5 of the float64 reference. Small shapes keep 1e-5 (test above).
-    tol = 3e-5 if dtype == torch.float32 else TOL[dtype]
     ref, ours = _pair(0, dtype, input_size=9, hidden_size=64, batch_first=True)
     x = torch.randn(8, 128, 9, dtype=dtype)
-    truth = _run(_pair(0, torch.float64, input_size=9, hidden_size=64, batch_first=True)[0],
-                 x.double(), None, torch.float64)  # fmt: skip
-    for a, b, t in zip(_run(ref, x, None, dtype), _run(ours, x, None, dtype), truth, strict=True):
-        torch.testing.assert_close(b, a, atol=tol, rtol=tol)
-        for got in (a, b):
-            torch.testing.assert_close(got.double(), t, atol=tol, rtol=tol)
+    truth = _run(copy.deepcopy(ref).double(), x.double(), None, torch.float64)
+    terms = lstm_terms(128, 8, 9, 64)
+    assert_all_within_rounding(_run(ref, x, None, dtype), truth, terms)
+    assert_all_within_rounding(_run(ours, x, None, dtype), truth, terms)
 
 
 def test_inference_mode_matches_and_keeps_no_graph():
@@ -84,8 +86,8 @@ def test_inference_mode_matches_and_keeps_no_graph():
         a, (ha, ca) = ref(x)
         b, (hb, cb) = ours(x)
     assert b.grad_fn is None
-    for u, v in ((a, b), (ha, hb), (ca, cb)):
-        torch.testing.assert_close(v, u, atol=1e-6, rtol=1e-6)
+    terms = lstm_terms(10, 2, 3, 4, layers=2, backward=False)
+    assert_all_within_rounding([b, hb, cb], [a, ha, ca], terms, inputs=[x])
 
 
 def test_gates_are_kept_only_when_a_backward_may_run(monkeypatch):
@@ -104,27 +106,29 @@ def test_gates_are_kept_only_when_a_backward_may_run(monkeypatch):
 
 
 def test_state_dicts_load_both_ways():
-    ref = torch.nn.LSTM(5, 7, num_layers=2, bidirectional=True)
-    ours = LSTM(5, 7, num_layers=2, bidirectional=True)
-    ours.load_state_dict(ref.state_dict())
+    terms = lstm_terms(4, 3, 5, 7, layers=2, bidirectional=True, backward=False)
     x = torch.randn(4, 3, 5)
-    with torch.no_grad():
-        torch.testing.assert_close(ours(x)[0], ref(x)[0], atol=1e-6, rtol=1e-6)
-        ref2 = torch.nn.LSTM(5, 7, num_layers=2, bidirectional=True)
-        ref2.load_state_dict(LSTM(5, 7, num_layers=2, bidirectional=True).state_dict())
+    kw = dict(input_size=5, hidden_size=7, num_layers=2, bidirectional=True)
+    for source, target in ((torch.nn.LSTM(**kw), LSTM(**kw)), (LSTM(**kw), torch.nn.LSTM(**kw))):
+        target.load_state_dict(source.state_dict())
+        pairs = zip(source.named_parameters(), target.named_parameters(), strict=True)
+        for (name, p), (_, q) in pairs:
+            assert torch.equal(p, q), name
+        with torch.no_grad():
+            assert_within_rounding(target(x)[0], source(x)[0], terms)
 
 
 def test_step_equals_sequence():
     lstm = LSTM(3, 5, num_layers=2, batch_first=True).eval()
     x = torch.randn(2, 9, 3)
+    terms = lstm_terms(9, 2, 3, 5, layers=2, backward=False)
     with torch.no_grad():
         full, (h_full, c_full) = lstm(x)
         state = None
         for t in range(9):
             out, state = lstm.step(x[:, t], state)
-            torch.testing.assert_close(out, full[:, t], atol=1e-6, rtol=1e-6)
-    torch.testing.assert_close(state[0], h_full)
-    torch.testing.assert_close(state[1], c_full)
+            assert_within_rounding(out, full[:, t], terms)
+    assert_all_within_rounding(state, (h_full, c_full), terms, inputs=[x])
     with pytest.raises(ValueError, match="bidirectional"):
         LSTM(3, 5, bidirectional=True).step(x[:, 0])
 
@@ -135,10 +139,9 @@ def test_cell_matches_torch_cell():
     torch.manual_seed(3)
     ours = LSTMCell(4, 6, dtype=torch.float64)
     x, h, c = torch.randn(5, 4, dtype=torch.float64), *torch.randn(2, 5, 6, dtype=torch.float64)
-    for a, b in zip(ref(x, (h, c)), ours(x, (h, c)), strict=True):
-        torch.testing.assert_close(b, a, atol=1e-10, rtol=1e-10)
-    for a, b in zip(ref(x[0]), ours(x[0]), strict=True):  # unbatched, zero state
-        torch.testing.assert_close(b, a, atol=1e-10, rtol=1e-10)
+    terms = lstm_terms(1, 5, 4, 6, backward=False)
+    assert_all_within_rounding(ours(x, (h, c)), ref(x, (h, c)), terms, inputs=[x, h, c])
+    assert_all_within_rounding(ours(x[0]), ref(x[0]), terms, inputs=[x])  # unbatched
     assert torch.autograd.gradcheck(lambda x_: ours(x_, (h, c))[0], x.requires_grad_())
 
 
