@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from rounding import ELEMENTWISE, assert_within_rounding, classifier_terms
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -31,7 +33,8 @@ def test_conventions(tiny):
     assert est.fit(X, y) is est
     assert list(est.classes_) == ["other", "walk"]
     proba = est.predict_proba(X[:7])
-    assert proba.shape == (7, 2) and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert proba.shape == (7, 2)
+    assert_within_rounding(proba.sum(1), np.ones(7), ELEMENTWISE + 2, computed_in=torch.float32)
     assert set(est.predict(X[:7])) <= {"other", "walk"}
     assert 0 <= est.score(X, y) <= 1
     twin = clone(est)
@@ -51,9 +54,25 @@ def test_pipeline_with_cross_val_score(tiny):
 
 
 def test_scikit_learn_estimator_checks():
-    """All of scikit-learn's checks but one: check_classifiers_train wants a fit on its toy
-    data within seconds that an LSTM trained for 2 epochs cannot reach."""
+    """All of scikit-learn's checks but two. check_classifiers_train wants a fit on its toy
+    data within seconds that an LSTM trained for 2 epochs cannot reach.
+    check_methods_sample_order_invariance wants a row's probabilities equal to 1e-7 whatever
+    its place in the batch: float32 BLAS cannot promise that (MKL's AVX2 and SSE4.2 sgemm
+    round a row by its position; it fails there and passes on AVX-512), so the property is
+    held to the rounding bound instead, in test_sample_order_changes_only_rounding."""
     check_estimator(
         LSTMClassifier(hidden_size=4, epochs=2, batch_size=8),
-        expected_failed_checks={"check_classifiers_train": "accuracy needs more epochs"},
+        expected_failed_checks={
+            "check_classifiers_train": "accuracy needs more epochs",
+            "check_methods_sample_order_invariance": "float32 rounding depends on the row",
+        },
     )
+
+
+def test_sample_order_changes_only_rounding(tiny):
+    X, y, _ = tiny
+    est = LSTMClassifier(hidden_size=8, epochs=1, batch_size=16, random_state=0).fit(X, y)
+    order = np.random.default_rng(0).permutation(len(X))
+    terms = classifier_terms("simple", 8)
+    shuffled, reordered = est.predict_proba(X[order]), est.predict_proba(X)[order]
+    assert_within_rounding(shuffled, reordered, terms, scale=1.0, computed_in=torch.float32)

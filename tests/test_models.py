@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from rounding import ELEMENTWISE, assert_within_rounding, classifier_terms
 
 from lstm_har.models import Classifier, SimpleLSTM, build_model, loss_function
 
@@ -29,9 +30,10 @@ def test_backends_share_weights_and_outputs(name, n_classes):
     x = torch.randn(4, 128, 9)
     with torch.no_grad():
         pa, pb = a.proba(x), b.proba(x)
-    torch.testing.assert_close(pb, pa, atol=1e-5, rtol=1e-5)
+    # probabilities: a logit error d moves them by at most d / 2, so scale 1 bounds them
+    assert_within_rounding(pb, pa, classifier_terms(name, 8), scale=1.0)
     assert pa.shape == (4, n_classes)
-    torch.testing.assert_close(pa.sum(1), torch.ones(4))
+    assert_within_rounding(pa.sum(1), torch.ones(4), n_classes + ELEMENTWISE)
 
 
 def test_forget_bias_touches_only_the_forget_gate():
