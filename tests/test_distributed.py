@@ -1,4 +1,13 @@
-"""Two gloo processes on loopback train exactly like one process with the same global batch."""
+"""Two gloo processes on loopback train exactly like one process with the same global batch.
+
+In float64: the two sides sum each batch's gradient in a different order (two halves of 8
+averaged by all-reduce, or 16 at once), which float32 rounding makes machine-dependent and
+Adam's first steps (update ~ lr * g / |g|) can amplify for a gradient near zero. In float64 a
+gradient differs by gamma_k(2**-53) ~ 1e-12 of its size (k ~ 1e4 terms, rounding.lstm_terms);
+the 1e-8 allowed below leaves four orders of magnitude for Adam, while a DDP bug (a shard
+read twice, gradients summed instead of averaged, replicas out of step) moves a weight by up
+to lr = 5e-3 a step.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +25,14 @@ CFG = TrainConfig(hidden_size=8, epochs=2, batch_size=16, patience=0, lr=5e-3, s
 
 def _data() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
-    X = torch.randn(64, 128, 9, generator=g)  # 64 = 4 global batches of 16
+    X = torch.randn(64, 128, 9, generator=g, dtype=torch.float64)  # 4 global batches of 16
     y = (X[:, :, 0].mean(1) > 0).long()
     return X, y
 
 
 def _train(cfg: TrainConfig) -> tuple[list[float], dict[str, torch.Tensor]]:
     torch.manual_seed(cfg.seed)
-    model = build_classifier("simple", cfg.hidden_size, 2, "torch")
+    model = build_classifier("simple", cfg.hidden_size, 2, "torch").double()
     X, y = _data()
     model.fit_normaliser(X)
     result = fit(model, (X, y), None, cfg, 2)
@@ -64,10 +73,10 @@ def test_two_processes_match_one(tmp_path):
         p.join(timeout=60)
         assert p.exitcode == 0
     torch.testing.assert_close(
-        torch.tensor(losses), torch.tensor(single_losses), rtol=1e-5, atol=1e-6
+        torch.tensor(losses), torch.tensor(single_losses), rtol=1e-8, atol=1e-8
     )
     for k, v in single_state.items():
-        torch.testing.assert_close(torch.from_numpy(state[k]), v, rtol=1e-4, atol=1e-5, msg=k)
+        torch.testing.assert_close(torch.from_numpy(state[k]), v, rtol=1e-8, atol=1e-8, msg=k)
 
 
 def test_batch_must_split_evenly(monkeypatch):

@@ -167,5 +167,6 @@ def loss_function(n_classes: int) -> nn.Module:
     return nn.BCELoss() if n_classes == 2 else nn.CrossEntropyLoss()
 
 
-def loss_target(y: Tensor, n_classes: int) -> Tensor:
-    return y.float().unsqueeze(-1) if n_classes == 2 else y
+def loss_target(y: Tensor, n_classes: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Labels as the loss takes them: BCELoss wants ``(B, 1)`` in the model's float dtype."""
+    return y.to(dtype).unsqueeze(-1) if n_classes == 2 else y

@@ -151,7 +151,7 @@ def fit(
     if cfg.batch_size % n_proc:
         raise ValueError(f"fit: batch_size {cfg.batch_size} is not divisible by {n_proc} processes")
     X, y = train
-    target = loss_target(y, n_classes)
+    target = loss_target(y, n_classes, X.dtype)  # float64 data trains a float64 model
     loss_fn = loss_function(n_classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     net: nn.Module = model
