@@ -31,7 +31,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks examples scripts
 	$(BIN)/ruff format --check src tests benchmarks examples scripts
-	$(BIN)/mypy src
+	$(BIN)/mypy --strict src
 
 test: lint
 	$(BIN)/pytest

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstm_har.config import TrainConfig
 from lstm_har.data import load_uci_har, subject_split
-from lstm_har.train import TrainConfig
 
 
 def main() -> None:

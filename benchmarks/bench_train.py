@@ -11,26 +11,28 @@ final test accuracy. Wall times include the per-epoch validation pass; not the d
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 
 import torch
 
-from lstm_har.evaluate import evaluate
-from lstm_har.runs import classifier_for, split_task
-from lstm_har.train import TrainConfig, fit
+from lstm_har.config import TrainConfig
+from lstm_har.models import Classifier
+from lstm_har.training.loop import EpochEnd, Event, fit
+from lstm_har.training.metrics import evaluate
+from lstm_har.training.runs import spec_for, split_task
 
 
 def run(cfg: TrainConfig, target: float) -> tuple[float | None, float, float, int]:
     fit_d, val_d, test_d = split_task(cfg)
-    n_classes = len(fit_d.classes)
     torch.manual_seed(cfg.seed)
-    model = classifier_for(cfg, n_classes)
+    model = Classifier.from_spec(spec_for(cfg, fit_d.classes), cfg.forget_bias)
     model.fit_normaliser(torch.from_numpy(fit_d.X))
     reached: list[float] = []
     scoring = [0.0]  # seconds spent scoring the test set, excluded from the times
 
-    def on_epoch(record: dict) -> None:
+    def on_epoch(event: Event) -> None:
+        if not isinstance(event, EpochEnd):
+            return
         t0 = time.perf_counter()
         acc = evaluate(model, test_d.X, test_d.y, test_d.classes)["accuracy"]
         scoring[0] += time.perf_counter() - t0
@@ -39,8 +41,8 @@ def run(cfg: TrainConfig, target: float) -> tuple[float | None, float, float, in
 
     began = time.perf_counter()
     result = fit(model, (torch.from_numpy(fit_d.X), torch.from_numpy(fit_d.y)),
-                 (torch.from_numpy(val_d.X), torch.from_numpy(val_d.y), val_d.classes),
-                 cfg, n_classes, on_epoch=on_epoch)  # fmt: skip
+                 (torch.from_numpy(val_d.X), torch.from_numpy(val_d.y)), cfg,
+                 listener=on_epoch)  # fmt: skip
     total = time.perf_counter() - began - scoring[0]
     final = evaluate(model, test_d.X, test_d.y, test_d.classes)["accuracy"]
     return (reached[0] if reached else None), total, final, len(result.history)
@@ -63,7 +65,7 @@ def main() -> None:
         f"{'final test':>12}"
     )
     for seed in seeds:
-        to_target, total, final, epochs = run(dataclasses.replace(cfg, seed=seed), args.target)
+        to_target, total, final, epochs = run(cfg.replace(seed=seed), args.target)
         shown = f"{to_target:.0f} s" if to_target is not None else "never"
         print(f"{seed:>4}{shown:>12}{total:>9.0f}{epochs:>8}{final:>12.2%}")
 

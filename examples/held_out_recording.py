@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from lstm_har.data import ACTIVITIES, TEST_SUBJECTS
-from lstm_har.recording import STANDARD_GRAVITY
-from lstm_har.sources import read_packaged
+from lstm_har.data.sources import read_packaged
+from lstm_har.inference.recording import STANDARD_GRAVITY
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
         "--reverse-y",
         action="store_true",
         help="negate the accelerometer's y, as in the recordings where the phone was worn the "
-        "other way round (see lstm_har.calibration)",
+        "other way round (see lstm_har.signal.calibration)",
     )
     args = parser.parse_args()
     recordings = [r for r in read_packaged() if r.subject == args.subject]

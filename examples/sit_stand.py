@@ -7,7 +7,7 @@ acceleration over a window is the gravity direction in the phone's frame. For ea
 test subject this prints that mean (in g) over the subject's SITTING and STANDING windows, and
 the model's recall of each. Where one person sits the way others stand, a model that sees one
 2.56 s window at a time has nothing else to go on, unless it is calibrated against the
-recording's own upright pose (``--calibrate``, ``lstm_har.calibration``), as the packaged
+recording's own upright pose (``--calibrate``, ``lstm_har.signal.calibration``), as the packaged
 activity model is; ``--model RUN_DIR`` compares an uncalibrated one. ``--segments S`` lists
 subject S's sitting and standing bouts (runs of consecutive windows) one by one, with their
 recording's upright reference and what the model called each.
@@ -19,13 +19,10 @@ import argparse
 
 import numpy as np
 
-from lstm_har.calibration import model_upright_default
 from lstm_har.data import load_uci_har
 from lstm_har.errors import LstmHarError
-from lstm_har.evaluate import predict_proba
-from lstm_har.predict import resolve_model
-from lstm_har.preprocess import CHANNELS
-from lstm_har.runs import load_run, model_inputs
+from lstm_har.inference import Predictor
+from lstm_har.signal import CHANNELS
 
 TOTAL_ACC = [CHANNELS.index(f"total_acc_{axis}") for axis in "xyz"]
 
@@ -36,16 +33,17 @@ def main() -> None:
     parser.add_argument("--segments", type=int, metavar="SUBJECT", help="list one subject's bouts")
     parser.add_argument("--dry-run", action="store_true", help="two subjects only, for CI")
     args = parser.parse_args()
-    test = load_uci_har()[1].activity
+    test = load_uci_har()[1].task("activity")
     subjects = np.unique(test.subject)[: 2 if args.dry_run else None]
     test = test.select(np.isin(test.subject, subjects))
     try:
-        model, meta = load_run(resolve_model(args.model))
+        predictor = Predictor.from_model(args.model, engine="torch")
     except LstmHarError as e:
         parser.error(str(e))
-    if meta.get("task") != "activity":
+    if predictor.spec.task != "activity":
         parser.error(f"--model {args.model}: needs a six-class (activity) model")
-    pred = predict_proba(model, model_inputs(test, model_upright_default(meta)).X).argmax(1)
+    # each window read against its recording's upright reference, when the model is calibrated
+    pred = predictor.windows_proba(test.X, test.upright).argmax(1)
     gravity = test.X[:, :, TOTAL_ACC].mean(1)  # (N, 128, 3) -> (N, 3)
     sit, stand = test.classes.index("SITTING"), test.classes.index("STANDING")
     print(f"{'subject':>7}  {'sitting: gravity x, y, z':>26}  recall  "
@@ -64,7 +62,7 @@ def main() -> None:
 
 def print_bouts(subject, test, pred, gravity, shown) -> None:
     """One line per run of consecutive windows of one class, for the classes in ``shown``,
-    with the upright reference (``lstm_har.calibration``) of the bout's recording."""
+    with the upright reference (``lstm_har.signal.calibration``) of the bout's recording."""
     rows = np.flatnonzero(test.subject == subject)
     if not len(rows):
         raise SystemExit(f"--segments {subject}: not among the subjects shown")

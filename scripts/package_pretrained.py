@@ -15,9 +15,9 @@ import json
 import shutil
 from pathlib import Path
 
-from lstm_har.checkpoint import atomic_write, read_json, write_json
-from lstm_har.export import export
-from lstm_har.runs import load_run
+from lstm_har._files import atomic_write, read_json, write_json
+from lstm_har.inference.export import export
+from lstm_har.models import Classifier
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lstm_har" / "pretrained"
 
@@ -101,14 +101,14 @@ def main() -> None:
     parser.add_argument("--command", required=True, help="the command that made the sweep")
     args = parser.parse_args()
     run = args.sweep / f"seed_{args.seed}"
-    model, meta = load_run(run)
+    model = Classifier.load(run)
     out = PACKAGE / args.name
     out.mkdir(parents=True, exist_ok=True)
     for name in ("model.safetensors", "model.json"):
         shutil.copyfile(run / name, out / name)
     meta = read_json(out / "model.json") | {"trained_with": args.command, "seed": args.seed}
     write_json(out / "model.json", meta)
-    export(model, meta, out, "onnx")
+    export(model, out, "onnx")
     metrics, summary = read_json(run / "metrics.json"), read_json(args.sweep / "summary.json")
     text = card(args.name, meta, metrics, summary, args.command, args.seed)
     atomic_write(out / "MODEL_CARD.md", text.encode())

@@ -40,7 +40,7 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def tiny_config(tiny_data: str):
     """A seconds-fast TrainConfig on ``tiny_data``."""
-    from lstm_har.train import TrainConfig
+    from lstm_har.config import TrainConfig
 
     return TrainConfig(
         data=tiny_data, hidden_size=8, epochs=3, batch_size=16, val_subjects=2, patience=0

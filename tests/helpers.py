@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_har.sources import UCI_SIGNAL_FILES
+from lstm_har.data.sources import UCI_SIGNAL_FILES
 
 RATE = 50.0
 
@@ -82,3 +82,17 @@ def zip_uci(root: Path, archive: Path) -> Path:
         for f in (root / "UCI HAR Dataset").rglob("*.txt"):
             z.write(f, f.relative_to(root))
     return archive
+
+
+def make_spec(model: str = "simple", hidden: int = 8, n_classes: int = 2, channels: int = 9,
+              backend: str = "torch"):  # fmt: skip
+    """A ``ModelSpec`` for a model built in a test (not trained by ``lstm-har train``)."""
+    from lstm_har.checkpoint import ModelSpec
+    from lstm_har.data import ACTIVITIES, WALKING_CLASSES
+    from lstm_har.signal import CALIBRATED_CHANNELS, CHANNELS
+
+    classes = WALKING_CLASSES if n_classes == 2 else ACTIVITIES[:n_classes]
+    names = {9: CHANNELS, 12: CALIBRATED_CHANNELS}.get(channels)
+    names = names or tuple(f"c{k}" for k in range(channels))
+    task = "walking" if n_classes == 2 else "activity"
+    return ModelSpec(model, hidden, task, classes, names, backend)

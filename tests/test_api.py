@@ -10,8 +10,8 @@ import lstm_har
 
 
 def test_all_names_resolve():
-    assert set(lstm_har.__all__) == set(lstm_har._EXPORTS)
-    for name in lstm_har.__all__:
+    assert set(lstm_har.__all__) == {*lstm_har._EXPORTS, "__version__"}
+    for name in lstm_har._EXPORTS:
         module = importlib.import_module(f"lstm_har.{lstm_har._EXPORTS[name]}")
         assert getattr(lstm_har, name) is getattr(module, name)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

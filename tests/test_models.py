@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import make_spec
 from rounding import ELEMENTWISE, assert_within_rounding, classifier_terms
 
+from lstm_har.errors import CheckpointError
 from lstm_har.models import Classifier, SimpleLSTM, build_model, loss_function
 
 
@@ -24,8 +26,8 @@ def test_simple_lstm_is_the_studys_model():
 @pytest.mark.parametrize("n_classes", [2, 6])
 def test_backends_share_weights_and_outputs(name, n_classes):
     torch.manual_seed(0)
-    a = Classifier(build_model(name, 9, 8, n_classes, "torch"), 9).eval()
-    b = Classifier(build_model(name, 9, 8, n_classes, "ours"), 9).eval()
+    a = Classifier.from_spec(make_spec(name, 8, n_classes, backend="torch")).eval()
+    b = Classifier.from_spec(make_spec(name, 8, n_classes, backend="ours")).eval()
     b.load_state_dict(a.state_dict())
     x = torch.randn(4, 128, 9)
     with torch.no_grad():
@@ -51,7 +53,7 @@ def test_forget_bias_touches_only_the_forget_gate():
 
 def test_normaliser_is_fitted_and_saved():
     X = torch.randn(50, 128, 9) * 3 + 2
-    model = Classifier(build_model("simple", 9, 4, 2), 9).fit_normaliser(X)
+    model = Classifier.from_spec(make_spec(hidden=4)).fit_normaliser(X)
     torch.testing.assert_close(model.mean, X.reshape(-1, 9).mean(0), atol=1e-4, rtol=1e-4)
     assert {"mean", "std"} <= set(model.state_dict())
     with pytest.raises(ValueError, match="unknown model"):
@@ -59,8 +61,56 @@ def test_normaliser_is_fitted_and_saved():
 
 
 def test_classifier_names_a_wrong_channel_count():
-    from lstm_har.runs import build_classifier
-
-    model = build_classifier("simple", 8, 2, "torch", n_channels=12)
+    model = Classifier.from_spec(make_spec(channels=12))
     with pytest.raises(ValueError, match=r"Classifier: expected windows \(B, T, 12\), got"):
         model(torch.zeros(1, 128, 9))
+
+
+@pytest.mark.parametrize("name", ["simple", "convbilstm"])
+def test_save_and_load_give_back_the_same_model(tmp_path, name):
+    torch.manual_seed(0)
+    spec = make_spec(name, 8, 6, channels=12).replace(upright_default=(1.0, -0.2, 0.05))
+    model = Classifier.from_spec(spec).fit_normaliser(torch.randn(20, 128, 12)).eval()
+    model.save(tmp_path)
+    again = Classifier.load(tmp_path)
+    assert again.spec == spec and not again.training
+    for (k, v), (k2, v2) in zip(
+        model.state_dict().items(), again.state_dict().items(), strict=True
+    ):
+        assert k == k2 and torch.equal(v, v2), k
+    x = torch.randn(3, 128, 12)
+    with torch.no_grad():
+        assert torch.equal(again.proba(x), model.proba(x))  # same weights, same kernels
+    ours = Classifier.load(tmp_path, backend="ours")
+    assert ours.spec.backend == "ours" and ours.spec.replace(backend="torch") == spec
+
+
+def test_a_torn_or_edited_checkpoint_is_refused(tmp_path):
+    import json
+
+    Classifier.from_spec(make_spec()).save(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    for field, value, message in [
+        ("hidden_size", 9, "weights do not fit"),
+        ("hidden_size", "8", "wrong type"),
+        ("classes", [], "list of names"),
+        ("upright_default", [1, 0], "3 numbers"),
+        ("weights_sha256", "0" * 64, "torn or edited"),
+    ]:
+        (tmp_path / "model.json").write_text(json.dumps(meta | {field: value}))
+        with pytest.raises(CheckpointError, match=message):
+            Classifier.load(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "task"}))
+    with pytest.raises(CheckpointError, match="missing field 'task'"):
+        Classifier.load(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["walking", "activity"])
+def test_packaged_model_json_reads_into_a_spec(name):
+    from lstm_har.checkpoint import read_spec
+    from lstm_har.inference import pretrained_dir
+
+    spec = read_spec(pretrained_dir(name))
+    assert spec.task == name and spec.trained_with and spec.seed == 0
+    assert spec.calibrated == (name == "activity")
+    assert len(spec.channels) == (12 if spec.calibrated else 9)

@@ -1,7 +1,9 @@
 """lstm-har: human activity recognition from phone motion sensors with LSTMs.
 
-The public API is re-exported here and imported on first use (PEP 562), so that the CLI's
-start-up does not pay for scikit-learn, matplotlib or onnx when a command needs none of them.
+Layers point down only: ``signal`` -> ``data`` -> ``nn`` -> ``models`` -> ``training`` /
+``inference`` -> ``cli`` (README "Development" draws them). The public API is re-exported
+here and imported on first use (PEP 562), so the CLI's start-up does not pay for
+scikit-learn, matplotlib or onnx when a command needs none of them.
 """
 
 from __future__ import annotations
@@ -9,60 +11,62 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _EXPORTS = {
-    "ACTIVITIES": "data", "TaskData": "data", "Windows": "data", "load_uci_har": "data",
-    "subject_split": "data",
-    "CheckpointError": "errors", "DataError": "errors", "LstmHarError": "errors",
-    "LSTMClassifier": "estimator",
+    "TrainConfig": "config",
+    "ModelSpec": "checkpoint",
+    "ACTIVITIES": "data", "Windows": "data", "load_uci_har": "data", "subject_split": "data",
+    "CheckpointError": "errors", "ConfigError": "errors", "DataError": "errors",
+    "LstmHarError": "errors",
+    "Predictions": "inference", "Predictor": "inference", "Recognizer": "inference",
+    "Recording": "inference", "read_recording": "inference",
     "Classifier": "models", "ConvBiLSTM": "models", "SimpleLSTM": "models",
     "build_model": "models",
     "LSTM": "nn", "LSTMCell": "nn",
-    "Predictions": "predict", "Recognizer": "predict", "predict_samples": "predict",
-    "Recording": "recording", "read_recording": "recording",
-    "evaluate_run": "runs", "load_run": "runs", "train_run": "runs",
-    "TrainConfig": "train", "fit": "train",
+    "LSTMClassifier": "sklearn",
+    "evaluate_run": "training", "fit": "training", "train_run": "training",
 }  # fmt: skip
 
 __all__ = [
     "ACTIVITIES",
     "CheckpointError",
     "Classifier",
+    "ConfigError",
     "ConvBiLSTM",
     "DataError",
     "LSTM",
     "LSTMCell",
     "LSTMClassifier",
     "LstmHarError",
+    "ModelSpec",
     "Predictions",
+    "Predictor",
     "Recognizer",
     "Recording",
     "SimpleLSTM",
-    "TaskData",
     "TrainConfig",
     "Windows",
+    "__version__",
     "build_model",
     "evaluate_run",
     "fit",
-    "load_run",
     "load_uci_har",
-    "predict_samples",
     "read_recording",
     "subject_split",
     "train_run",
 ]
 
 if TYPE_CHECKING:
-    from .data import ACTIVITIES, TaskData, Windows, load_uci_har, subject_split
-    from .errors import CheckpointError, DataError, LstmHarError
-    from .estimator import LSTMClassifier
+    from .checkpoint import ModelSpec
+    from .config import TrainConfig
+    from .data import ACTIVITIES, Windows, load_uci_har, subject_split
+    from .errors import CheckpointError, ConfigError, DataError, LstmHarError
+    from .inference import Predictions, Predictor, Recognizer, Recording, read_recording
     from .models import Classifier, ConvBiLSTM, SimpleLSTM, build_model
     from .nn import LSTM, LSTMCell
-    from .predict import Predictions, Recognizer, predict_samples
-    from .recording import Recording, read_recording
-    from .runs import evaluate_run, load_run, train_run
-    from .train import TrainConfig, fit
+    from .sklearn import LSTMClassifier
+    from .training import evaluate_run, fit, train_run
 
 
 def __getattr__(name: str) -> Any:
@@ -74,4 +78,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*__all__, "__version__"])
+    return sorted(__all__)

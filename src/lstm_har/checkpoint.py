@@ -1,80 +1,126 @@
-"""Files on disk: model checkpoints (safetensors + JSON) and training state, written atomically.
+"""A model on disk: ``model.safetensors`` (weights) beside ``model.json`` (its ``ModelSpec``).
 
-Nothing here pickles. A model checkpoint is ``model.safetensors`` (weights and normaliser
-buffers) beside ``model.json`` (what to build, the task, label names, versions, and the
-weights' SHA-256, so a torn pair is caught). The training state for ``--resume`` is a single
-safetensors file whose metadata carries the JSON part, so it is replaced atomically as one.
+Nothing here pickles. ``model.json`` says what to build, the task, the class names, the input
+channels and preprocessing, provenance, and the weights' SHA-256, so that a torn or edited
+pair is caught before anything is built. It is read into a typed ``ModelSpec``, every field
+checked, so the rest of the package never reads it by key.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import safetensors
+import numpy as np
 import safetensors.torch
 import torch
-from torch import nn
 
-from .atomic import atomic_write
+from ._files import atomic_write, read_json, write_json
+from ._version import __version__
 from .errors import CheckpointError
+from .signal.filters import PREPROCESS_VERSION, SAMPLE_RATE_HZ, STEP, WINDOW
 
 FORMAT_VERSION = 1
 MODEL_WEIGHTS = "model.safetensors"
 MODEL_META = "model.json"
-TRAIN_STATE = "train_state.safetensors"
 
 
-def write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a saved model is: enough to rebuild it, feed it, and name its answers."""
+
+    model: str  # architecture, a name in models.MODELS
+    hidden_size: int  # LSTM units
+    task: str  # "walking" or "activity" (data.TASKS)
+    classes: tuple[str, ...]  # name of output k
+    channels: tuple[str, ...]  # input channels in order: signal.CHANNELS (9) or + tilt (12)
+    backend: str = "torch"  # LSTM implementation it trained with: "torch" or "ours"
+    # A calibrated model's stand-in upright reference (g), for recordings that barely move;
+    # None = not calibrated (signal.calibration).
+    upright_default: tuple[float, float, float] | None = None
+    window: int = WINDOW  # samples per window
+    step: int = STEP  # hop between windows
+    sample_rate_hz: float = SAMPLE_RATE_HZ
+    preprocess_version: str = PREPROCESS_VERSION  # signal.filters' recipe it was trained on
+    config: dict[str, Any] = field(default_factory=dict)  # the training config, as recorded
+    test_accuracy: float | None = None  # on the run's evaluation subjects
+    trained_with: str | None = None  # the command that made a packaged model
+    seed: int | None = None  # which seed of that command's sweep a packaged model is
+
+    @property
+    def calibrated(self) -> bool:
+        return self.upright_default is not None
+
+    def upright(self) -> np.ndarray | None:
+        """``upright_default`` as a float32 ``(3,)`` array, or None when not calibrated."""
+        if self.upright_default is None:
+            return None
+        return np.asarray(self.upright_default, dtype=np.float32)
+
+    def replace(self, **changes: Any) -> ModelSpec:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["classes"], out["channels"] = list(self.classes), list(self.channels)
+        if self.upright_default is not None:
+            out["upright_default"] = list(self.upright_default)
+        return {k: v for k, v in out.items() if v is not None or k == "upright_default"}
+
+    @classmethod
+    def from_json(cls, values: Any, where: Path) -> ModelSpec:
+        """A ``ModelSpec`` from ``model.json``'s object; any bad field is a CheckpointError."""
+        if not isinstance(values, dict):
+            raise CheckpointError(f"{where}: expected a JSON object")
+        kinds: dict[str, type | tuple[type, ...]] = {
+                 "model": str, "hidden_size": int, "task": str, "backend": str, "window": int,
+                 "step": int, "sample_rate_hz": (int, float), "preprocess_version": str,
+                 "config": dict, "test_accuracy": (int, float), "trained_with": str,
+                 "seed": int}  # fmt: skip
+        known = {f.name for f in dataclasses.fields(cls)}
+        fields = {k: v for k, v in values.items() if k in known}
+        for name in ("model", "hidden_size", "task", "classes", "channels"):
+            if name not in fields:
+                raise CheckpointError(f"{where}: missing field {name!r}")
+        for name, kind in kinds.items():
+            value = fields.get(name)
+            if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                raise CheckpointError(f"{where}: field {name!r} has the wrong type: {value!r}")
+        for name in ("classes", "channels"):
+            value = fields[name]
+            if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+                raise CheckpointError(f"{where}: field {name!r} must be a list of names")
+            fields[name] = tuple(value)
+        upright = fields.get("upright_default")
+        if upright is not None:
+            ok = isinstance(upright, list) and len(upright) == 3
+            if not ok or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in upright):
+                raise CheckpointError(f"{where}: upright_default must be 3 numbers or null")
+            fields["upright_default"] = tuple(float(v) for v in upright)
+        if fields["hidden_size"] < 1:
+            raise CheckpointError(f"{where}: hidden_size must be >= 1")
+        return cls(**fields)
 
 
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: not valid JSON ({e})") from None
-
-
-def versions() -> dict[str, str]:
-    from . import __version__
-
-    return {"lstm_har": __version__, "torch": torch.__version__}
-
-
-# --------------------------------------------------------------------------- model checkpoint
-
-
-def save_model(directory: Path, model: nn.Module, meta: dict[str, Any]) -> None:
+def save_model_files(directory: Path, state: dict[str, torch.Tensor], spec: ModelSpec) -> None:
     """``model.safetensors`` then ``model.json`` (which records the weights' hash)."""
-    directory = Path(directory)
-    tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    tensors = {k: v.detach().contiguous() for k, v in state.items()}
     blob = safetensors.torch.save(tensors)
     atomic_write(directory / MODEL_WEIGHTS, blob)
-    full = {
-        "format_version": FORMAT_VERSION,
-        **meta,
-        "versions": versions(),
-        "weights_sha256": hashlib.sha256(blob).hexdigest(),
-    }
-    write_json(directory / MODEL_META, full)
+    meta = {"format_version": FORMAT_VERSION, **spec.to_json(), "versions": versions(),
+            "weights_sha256": hashlib.sha256(blob).hexdigest()}  # fmt: skip
+    write_json(directory / MODEL_META, meta)
 
 
-def load_model_files(directory: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """``(meta, state_dict)`` from a checkpoint directory, checked against each other."""
-    directory = Path(directory)
+def load_model_files(directory: Path) -> tuple[ModelSpec, dict[str, torch.Tensor]]:
+    """``(spec, state_dict)`` from a checkpoint directory, checked against each other."""
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: not a directory (expected a run directory)")
+    spec = read_spec(directory)
     meta = read_json(directory / MODEL_META)
-    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{directory / MODEL_META}: not an lstm-har model (format_version "
-            f"{meta.get('format_version') if isinstance(meta, dict) else None!r})"
-        )
     try:
         blob = (directory / MODEL_WEIGHTS).read_bytes()
     except FileNotFoundError:
@@ -87,89 +133,20 @@ def load_model_files(directory: Path) -> tuple[dict[str, Any], dict[str, torch.T
         state = safetensors.torch.load(blob)
     except Exception as e:  # safetensors raises its own error types
         raise CheckpointError(f"{directory / MODEL_WEIGHTS}: unreadable ({e})") from None
-    return meta, state
+    return spec, state
 
 
-def load_state_strict(model: nn.Module, state: dict[str, torch.Tensor], where: Path) -> None:
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        first = str(e).splitlines()[0]
-        raise CheckpointError(f"{where}: weights do not fit the model ({first})") from None
+def read_spec(directory: Path) -> ModelSpec:
+    """The ``ModelSpec`` in ``directory/model.json`` alone (the ONNX engine needs no weights)."""
+    path = directory / MODEL_META
+    meta = read_json(path)
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: not an lstm-har model (format_version "
+            f"{meta.get('format_version') if isinstance(meta, dict) else None!r})"
+        )
+    return ModelSpec.from_json(meta, path)
 
 
-# --------------------------------------------------------------------------- training state
-
-
-def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], Any]:
-    sd = opt.state_dict()
-    tensors, scalars = {}, {}
-    for idx, slots in sd["state"].items():
-        for name, value in slots.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"optim.{idx}.{name}"] = value.detach().clone().contiguous()
-            else:
-                scalars[f"{idx}.{name}"] = value
-    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
-
-
-def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: Any) -> dict[str, Any]:
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value
-    for key, value in meta["scalars"].items():
-        idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = value
-    groups = meta["param_groups"]
-    for g in groups:  # JSON turned tuples into lists
-        if "betas" in g:
-            g["betas"] = tuple(g["betas"])
-    return {"state": state, "param_groups": groups}
-
-
-def save_train_state(
-    path: Path,
-    model: nn.Module,
-    best_model: dict[str, torch.Tensor],
-    optimizer: torch.optim.Optimizer,
-    info: dict[str, Any],
-) -> None:
-    """Everything ``--resume`` needs, in one atomically replaced file."""
-    tensors = {f"model.{k}": v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    tensors |= {f"best.{k}": v.contiguous() for k, v in best_model.items()}
-    optim_tensors, optim_meta = _flatten_optimizer(optimizer)
-    tensors |= optim_tensors
-    tensors["rng.torch"] = torch.get_rng_state()
-    meta = {"format_version": FORMAT_VERSION, "info": info, "optimizer": optim_meta}
-    atomic_write(path, safetensors.torch.save(tensors, metadata={"json": json.dumps(meta)}))
-
-
-def load_train_state(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """``(meta, tensors)`` of a training state file (see ``save_train_state``)."""
-    try:
-        with safetensors.safe_open(str(path), framework="pt") as f:
-            header = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-        meta = json.loads(header["json"])
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: file not found (nothing to resume)") from None
-    except Exception as e:  # safetensors raises its own error types
-        raise CheckpointError(f"{path}: unreadable training state ({e})") from None
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: training state of an unknown format")
-    return meta, tensors
-
-
-def restore_train_state(
-    meta: dict[str, Any],
-    tensors: dict[str, torch.Tensor],
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-) -> dict[str, torch.Tensor]:
-    """Load model, optimizer and RNG in place; return the best weights so far."""
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    optimizer.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
-    torch.set_rng_state(tensors["rng.torch"])
-    return {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+def versions() -> dict[str, str]:
+    return {"lstm_har": __version__, "torch": torch.__version__}

@@ -1,19 +1,25 @@
-"""Models by name. Every model maps ``(B, 128, C)`` windows to class scores.
+"""Models by name, and the ``Classifier`` that a checkpoint rebuilds in one call.
 
-Output contract, which the training loop relies on and nothing else: a binary model returns
-``(B, 1)`` probabilities of the positive class (the study's sigmoid head, trained with BCELoss);
-a K-class model returns ``(B, K)`` logits (cross-entropy). ``Classifier`` wraps any of them with
-the standardisation fitted on the training subjects, so a checkpoint carries its own
-preprocessing.
+Every model maps ``(B, 128, C)`` windows to class scores. Output contract, which the training
+loop relies on and nothing else: a binary model returns ``(B, 1)`` probabilities of the
+positive class (the study's sigmoid head, trained with BCELoss); a K-class model returns
+``(B, K)`` logits (cross-entropy). ``Classifier`` wraps any of them with the standardisation
+fitted on the training subjects and the ``ModelSpec`` that says what it is, so a checkpoint
+(``model.safetensors`` + ``model.json``, see ``checkpoint``) carries its own preprocessing:
+``Classifier.load(directory)`` and ``classifier.save(directory)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .checkpoint import ModelSpec, load_model_files, save_model_files
+from .errors import CheckpointError
 from .nn import LSTM
 
 BACKENDS = ("torch", "ours")
@@ -55,7 +61,8 @@ class SimpleLSTM(nn.Module):
         out, _ = self.lstm(x, (h0, c0))  # (B, T, C) -> (B, T, H)
         out = self.fc_new(out)  # (B, T, H) -> (B, T, 20)
         out = self.fc(out[:, -1, :])  # last step: (B, 20) -> (B, out)
-        return self.sigmoid(out)
+        probs: Tensor = self.sigmoid(out)
+        return probs
 
 
 class ConvBiLSTM(nn.Module):
@@ -94,7 +101,8 @@ class ConvBiLSTM(nn.Module):
         z = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T, C) -> (B, T, channels)
         out, _ = self.lstm(z)  # (B, T, channels) -> (B, T, 2H)
         pooled = torch.cat([out.mean(1), out.amax(1)], dim=-1)  # (B, T, 2H) -> (B, 4H)
-        return self.head(self.fc(self.dropout(pooled)))
+        scores: Tensor = self.head(self.fc(self.dropout(pooled)))
+        return scores
 
 
 MODELS: dict[str, Callable[..., nn.Module]] = {"simple": SimpleLSTM, "convbilstm": ConvBiLSTM}
@@ -124,20 +132,59 @@ def add_forget_bias(model: nn.Module, value: float) -> None:
 
 
 class Classifier(nn.Module):
-    """A model plus its input standardisation: ``net((x - mean) / std)``.
+    """A model plus its input standardisation, ``net((x - mean) / std)``, and its ``spec``.
 
     ``mean`` and ``std`` are ``(C,)`` buffers fitted on the training subjects' windows; they
     are saved with the weights, so the checkpoint alone turns raw windows into scores.
+
+    Shapes: ``forward`` and ``proba`` take ``(B, T, C)`` with ``C = len(spec.channels)``;
+    ``forward`` returns the model's raw output (see the module docstring), ``proba`` ``(B, K)``.
     """
 
     mean: Tensor
     std: Tensor
 
-    def __init__(self, net: nn.Module, n_channels: int) -> None:
+    def __init__(self, net: nn.Module, spec: ModelSpec) -> None:
         super().__init__()
         self.net = net
-        self.register_buffer("mean", torch.zeros(n_channels))
-        self.register_buffer("std", torch.ones(n_channels))
+        self.spec = spec
+        self.register_buffer("mean", torch.zeros(len(spec.channels)))
+        self.register_buffer("std", torch.ones(len(spec.channels)))
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, forget_bias: float = 0.0) -> Classifier:
+        """A freshly initialised classifier as ``spec`` describes it (seed torch first)."""
+        net = build_model(spec.model, len(spec.channels), spec.hidden_size, len(spec.classes),
+                          spec.backend, forget_bias)  # fmt: skip
+        return cls(net, spec)
+
+    @classmethod
+    def load(cls, directory: Path, backend: str | None = None) -> Classifier:
+        """The classifier saved in ``directory`` (a run or a pretrained model), in eval mode.
+
+        Args:
+            directory: holds ``model.safetensors`` and ``model.json``.
+            backend: ``"torch"`` or ``"ours"`` for the LSTM; default, the one it trained with.
+        Raises:
+            CheckpointError: missing, torn or inconsistent files.
+        """
+        spec, state = load_model_files(Path(directory))
+        if backend is not None:
+            spec = spec.replace(backend=backend)
+        try:
+            model = cls.from_spec(spec)
+        except ValueError as e:
+            raise CheckpointError(f"{directory}: bad model.json ({e})") from None
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            first = str(e).splitlines()[0]
+            raise CheckpointError(f"{directory}: weights do not fit model.json ({first})") from None
+        return model.eval()
+
+    def save(self, directory: Path) -> None:
+        """``model.safetensors`` then ``model.json`` into ``directory``, each atomically."""
+        save_model_files(Path(directory), self.state_dict(), self.spec)
 
     def fit_normaliser(self, X: Tensor) -> Classifier:
         """Per-channel mean and std over all windows and steps of ``X`` ``(N, T, C)``."""
@@ -150,16 +197,30 @@ class Classifier(nn.Module):
         if x.shape[-1] != self.mean.shape[0]:  # else a broadcasting error deep inside
             raise ValueError(
                 f"Classifier: expected windows (B, T, {self.mean.shape[0]}), got "
-                f"{tuple(x.shape)}; a calibrated model takes calibration.calibrate's 12 channels"
+                f"{tuple(x.shape)}; a calibrated model takes signal.calibrate's 12 channels"
             )
-        return self.net((x - self.mean) / self.std)
+        out: Tensor = self.net((x - self.mean) / self.std)
+        return out
 
     def proba(self, x: Tensor) -> Tensor:
         """Class probabilities ``(B, K)`` whatever the head: binary gives ``[1 - p, p]``."""
         out = self(x)
         if out.shape[-1] == 1:
             return torch.cat([1 - out, out], dim=-1)
-        return out.softmax(-1)
+        return torch.softmax(out, -1)
+
+    @torch.no_grad()
+    def predict_proba(self, X: np.ndarray | Tensor, batch_size: int = 512) -> np.ndarray:
+        """``(N, T, C)`` windows -> ``(N, K)`` float64 probabilities, in eval mode, in
+        batches of ``batch_size`` (memory stays bounded whatever N)."""
+        was_training = self.training
+        self.eval()
+        X = torch.as_tensor(X)
+        parts = [self.proba(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+        self.train(was_training)
+        if not parts:
+            return np.empty((0, len(self.spec.classes)), dtype=np.float64)
+        return torch.cat(parts).double().numpy()
 
 
 def loss_function(n_classes: int) -> nn.Module:

@@ -1,0 +1,67 @@
+"""Files: atomic writes (readers see the old file or the whole new one), JSON, the cache dir.
+
+Torch-free on purpose, so the data layer and ``data download`` can use it without PyTorch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .errors import CheckpointError, LstmHarError
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
+    """Write ``path`` through a temporary file beside it: yields ``(file, temporary path)``.
+
+    Leaving the block normally syncs the file and renames it over ``path``; an exception
+    (including one raised to reject what was written) deletes it and leaves ``path`` as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f, Path(tmp)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_file(path) as (f, _):
+        f.write(data)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write(path, (json.dumps(obj, indent=2) + "\n").encode())
+
+
+def read_json(path: Path, error: type[LstmHarError] = CheckpointError) -> Any:
+    """The JSON in ``path``; a missing or malformed file raises ``error`` naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise error(f"{path}: not valid JSON ({e})") from None
+
+
+def cache_dir() -> Path:
+    """``$LSTM_HAR_CACHE``, else the user's cache directory: windows, kernels, downloads."""
+    env = os.environ.get("LSTM_HAR_CACHE")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("lstm-har"))

@@ -1,0 +1,110 @@
+"""``lstm-har predict`` and ``lstm-har export``: parse, call ``inference``, format the answer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    predict = sub.add_parser(
+        "predict", help="label the activity in your own recording, window by window"
+    )
+    predict.add_argument(
+        "recording",
+        metavar="RECORDING",
+        help="CSV with time, acc x/y/z, gyro x/y/z; or the accelerometer CSV (see --gyro); "
+        "or a folder with accelerometer*.csv and gyroscope*.csv",
+    )
+    predict.add_argument("--gyro", help="gyroscope CSV when RECORDING holds the accelerometer")
+    predict.add_argument(
+        "--model",
+        default="activity",
+        help="run directory, or a pretrained model: walking | activity (default: activity)",
+    )
+    predict.add_argument("--rate", type=float, help="sampling rate in Hz, if no time column")
+    predict.add_argument("--acc-unit", default="g", choices=["g", "m/s2"])
+    predict.add_argument("--gyro-unit", default="rad/s", choices=["rad/s", "deg/s"])
+    predict.add_argument("--time-unit", default="s", choices=["s", "ms", "us", "ns"])
+    predict.add_argument("--format", default="csv", choices=["csv", "json"])
+    predict.add_argument("--out", help="write predictions here instead of stdout")
+    predict.add_argument("--plot", metavar="PNG", help="save a timeline of the predictions")
+    predict.add_argument(
+        "--engine",
+        default="auto",
+        choices=["auto", "torch", "onnx"],
+        help="onnx: model.onnx from 'lstm-har export' under onnxruntime; auto (default): onnx "
+        "when the model folder has it and onnxruntime is installed, else torch",
+    )
+    predict.set_defaults(func=run_predict)
+
+    export = sub.add_parser("export", help="export a trained model for deployment")
+    export.add_argument("run_dir", metavar="RUN_DIR", help="run directory or walking | activity")
+    export.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
+    export.add_argument("--out", help="directory to write into (default: RUN_DIR)")
+    export.set_defaults(func=run_export)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from .._files import atomic_write
+    from ..inference import Predictor, read_recording
+
+    recording = read_recording(
+        args.recording, args.gyro, rate=args.rate, acc_unit=args.acc_unit,
+        gyro_unit=args.gyro_unit, time_unit=args.time_unit,
+    )  # fmt: skip
+    predictor = Predictor.from_model(args.model, engine=args.engine)
+    samples = recording.samples  # (T, 6), built once
+    preds = predictor.predict(samples)
+    if args.format == "json":
+        table = preds.to_frame().to_dict(orient="records")
+        doc = {"classes": list(preds.classes), "time_per_class_s": preds.time_per_class(),
+               "windows": table}  # fmt: skip
+        text = json.dumps(doc, indent=1) + "\n"
+    else:
+        text = preds.to_frame().to_csv(index=False, float_format="%.4f")
+    if args.out:
+        atomic_write(Path(args.out), text.encode())
+    else:
+        sys.stdout.write(text)
+    if args.plot:
+        from ..inference.timeline import timeline_plot
+
+        timeline_plot(samples, preds, Path(args.plot), Path(args.recording).name)
+    for line in _summary(preds, recording.warnings):
+        print(line, file=sys.stderr if not args.out else sys.stdout)
+    return 0
+
+
+def _summary(preds: Any, warnings: list[str]) -> list[str]:
+    """The calibration used, warnings, and time per activity, most first."""
+    lines = [f"warning: {w}" for w in warnings]
+    c = preds.calibration
+    if c is not None and not c.own:
+        lines.append("warning: the recording moves too little to find its upright pose; "
+                     "calibrating with the model's default")  # fmt: skip
+    elif c is not None:
+        x, y, z = c.upright.tolist()
+        mirrored = ", y mirrored (phone worn the other way round)" if c.mirrored else ""
+        lines.insert(0, f"calibrated: upright gravity ({x:.2f}, {y:.2f}, {z:.2f}) g{mirrored}")
+    total = sum(preds.time_per_class().values())
+    lines.append(f"{len(preds.start)} windows, {total / 60:.1f} min")
+    for name, seconds in sorted(preds.time_per_class().items(), key=lambda kv: -kv[1]):
+        share = seconds / total if total else 0.0
+        lines.append(f"  {name:<20}{seconds / 60:>8.1f} min  {100 * share:5.1f} %")
+    return lines
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..inference.export import export
+    from ..inference.predictor import resolve_model
+    from ..models import Classifier
+
+    source = resolve_model(args.run_dir)
+    model = Classifier.load(source, backend="torch")
+    path = export(model, Path(args.out) if args.out else source, args.format)
+    print(f"wrote {path}")
+    return 0

@@ -1,0 +1,231 @@
+"""One way to load and apply a model: ``Predictor``; and the streaming ``Recognizer``.
+
+``Predictor.from_model(name_or_dir, engine=...)`` owns what turns a recording into labels:
+the preprocessing the model was trained with (``signal.Windower``: causal filters, 128-sample
+windows every 64 samples), its calibration (a calibrated model reads each window against the
+recording's upright pose, ``signal.calibration``), the model itself (PyTorch or onnxruntime)
+and the answer (``Predictions``). Batch prediction is the stream fed in large chunks, and a
+stream fed in chunks of any size emits the same windows and labels.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..checkpoint import ModelSpec, read_spec
+from ..errors import CheckpointError
+from ..models import Classifier
+from ..signal.calibration import UprightTracker, calibrate, samples_upright
+from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW, Windower
+from .export import ONNX_FILE, onnx_proba
+
+PRETRAINED = ("walking", "activity")
+ENGINES = ("auto", "torch", "onnx")
+
+
+def pretrained_dir(name: str) -> Path:
+    """Folder of a model shipped in the package (``walking`` or ``activity``)."""
+    return Path(str(resources.files("lstm_har") / "pretrained" / name))
+
+
+def resolve_model(name_or_dir: str | Path) -> Path:
+    """A pretrained model's name or a run directory -> the folder holding model.json."""
+    if str(name_or_dir) in PRETRAINED:
+        return pretrained_dir(str(name_or_dir))
+    path = Path(name_or_dir)
+    if not path.is_dir():
+        raise CheckpointError(
+            f"{path}: not a run directory, and not one of the pretrained models "
+            f"({', '.join(PRETRAINED)})"
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The upright reference a calibrated model read a recording against."""
+
+    upright: np.ndarray  # (3,) g
+    own: bool  # the recording's own; False: it moved too little, the model's default stood in
+
+    @property
+    def mirrored(self) -> bool:
+        """The phone was worn the other way round (y read mirrored, signal.calibration)."""
+        return bool(self.upright[1] > 0)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """One row per window: ``start``/``end`` in seconds, and each class's probability."""
+
+    start: np.ndarray  # (N,) seconds from the recording's first sample
+    end: np.ndarray  # (N,)
+    proba: np.ndarray  # (N, K)
+    classes: tuple[str, ...]
+    calibration: Calibration | None = None  # calibrated models, whole recordings only
+
+    @property
+    def label(self) -> np.ndarray:
+        labels: np.ndarray = np.asarray(self.classes, dtype=object)[self.proba.argmax(1)]
+        return labels
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame({"start_s": self.start, "end_s": self.end, "label": self.label,
+                              "probability": self.proba.max(1)})  # fmt: skip
+        for k, name in enumerate(self.classes):
+            frame[f"p_{name}"] = self.proba[:, k]
+        return frame
+
+    def time_per_class(self) -> dict[str, float]:
+        """Seconds per class, each window counted for the hop it advances (1.28 s)."""
+        counts = pd.Series(self.label).value_counts()
+        return {c: float(counts.get(c, 0)) * STEP / SAMPLE_RATE_HZ for c in self.classes}
+
+
+def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]) -> Predictions:
+    start = starts / SAMPLE_RATE_HZ
+    return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes)
+
+
+class Predictor:
+    """A model ready to label raw samples: preprocessing, calibration, model, answer.
+
+    Args:
+        proba: model inputs ``(N, 128, C)`` -> ``(N, K)`` probabilities (``C`` is 9, or 12
+            for a calibrated model).
+        spec: the model's ``ModelSpec`` (classes, channels, calibration default).
+        engine: ``"torch"`` or ``"onnx"``, for the record.
+    """
+
+    def __init__(self, proba: Callable[[np.ndarray], np.ndarray], spec: ModelSpec,
+                 engine: str = "torch") -> None:  # fmt: skip
+        self.proba = proba
+        self.spec = spec
+        self.engine = engine
+
+    @classmethod
+    def from_model(
+        cls, model: str | Path = "activity", *, engine: str = "auto", backend: str | None = None,
+        batch_size: int = 1024,
+    ) -> Predictor:  # fmt: skip
+        """Load a pretrained model (``walking``, ``activity``) or a run directory.
+
+        ``engine="auto"`` takes ``model.onnx`` under onnxruntime when the folder has it and
+        onnxruntime is installed (faster on large batches of windows), else PyTorch.
+        """
+        if engine not in ENGINES:
+            raise CheckpointError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        folder = resolve_model(model)
+        if engine == "auto":
+            has_onnx = (folder / ONNX_FILE).is_file() and _onnxruntime_available()
+            engine = "onnx" if has_onnx else "torch"
+        if engine == "onnx":
+            proba, _ = onnx_proba(folder / ONNX_FILE)
+            return cls(proba, read_spec(folder), "onnx")
+        return cls.from_classifier(Classifier.load(folder, backend), batch_size)
+
+    @classmethod
+    def from_classifier(cls, model: Classifier, batch_size: int = 1024) -> Predictor:
+        """A predictor over a classifier in memory (batched, no-grad)."""
+        # a partial, not a lambda: a fitted scikit-learn estimator holding it must pickle
+        return cls(functools.partial(model.predict_proba, batch_size=batch_size), model.spec)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.spec.classes
+
+    def windows_proba(self, windows: np.ndarray, upright: np.ndarray | None = None) -> np.ndarray:
+        """``(N, 128, 9)`` filtered windows -> ``(N, K)``; a calibrated model reads them
+        against ``upright`` ``(3,)`` or ``(N, 3)`` (NaN rows: the model's default)."""
+        default = self.spec.upright()
+        if default is not None:
+            reference = default if upright is None else upright
+            windows = calibrate(windows, reference, default)  # (N, 128, 9) -> (N, 128, 12)
+        return self.proba(windows)
+
+    def predict(
+        self, samples: np.ndarray, *, upright: np.ndarray | None = None, chunk: int = 1 << 16
+    ) -> Predictions:
+        """``(T, 6)`` raw 50 Hz samples (acc g, gyro rad/s) -> one prediction per window.
+
+        This is the ``Recognizer`` fed ``chunk`` samples at a time: one code path for batch
+        and streaming, and memory bounded by the chunk, while windows are still classified
+        in large batches. A calibrated model reads the recording against ``upright``, by
+        default its own reference (``signal.samples_upright``), or the model's default when it
+        moves too little to have one (``Predictions.calibration`` says which).
+        """
+        calibration = None
+        if self.spec.calibrated:
+            own = samples_upright(samples, chunk) if upright is None else upright
+            default = self.spec.upright()
+            assert default is not None
+            calibration = Calibration(default if own is None else own, own is not None)
+        stream = self.recognizer(None if calibration is None else calibration.upright)
+        parts = [stream.push(samples[i : i + chunk]) for i in range(0, len(samples), chunk)]
+        if not parts:
+            empty = _predictions(np.empty(0, np.int64), np.empty((0, len(self.classes))),
+                                 self.classes)  # fmt: skip
+            return Predictions(empty.start, empty.end, empty.proba, self.classes, calibration)
+        start = np.concatenate([p.start for p in parts])
+        proba = np.concatenate([p.proba for p in parts])
+        return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
+                           calibration)  # fmt: skip
+
+    def recognizer(self, upright: np.ndarray | None = None) -> Recognizer:
+        return Recognizer(self, upright=upright)
+
+
+class Recognizer:
+    """Streaming recognition: push samples as they arrive, get a prediction every 64 samples.
+
+    ``push`` takes ``(n, 6)`` samples at 50 Hz (acc x, y, z in g; gyro x, y, z in rad/s), any
+    ``n`` including 0, and returns the ``Predictions`` of the windows completed by them: the
+    first once 128 samples have arrived, then one per 64 more. Feeding a recording in any
+    chunking gives the same predictions as ``Predictor.predict`` on the whole of it (for a
+    calibrated model, given the same ``upright``).
+
+    A calibrated model is read against a fixed ``upright`` when given, else each window
+    against the reference of the stream up to it, which needs
+    ``signal.calibration.MIN_MOVING_WINDOWS`` moving windows (~8 s of walking) before it
+    replaces the model's default; either way the chunking does not change the predictions.
+    """
+
+    def __init__(self, predictor: Predictor, *, upright: np.ndarray | None = None) -> None:
+        self.predictor = predictor
+        self.upright = upright  # fixed reference; None = the stream's own so far
+        self._windower = Windower()
+        self._tracker = UprightTracker()
+
+    @classmethod
+    def from_model(
+        cls, model: str | Path = "activity", *, engine: str = "torch",
+        backend: str | None = None, upright: np.ndarray | None = None,
+    ) -> Recognizer:  # fmt: skip
+        return cls(Predictor.from_model(model, engine=engine, backend=backend), upright=upright)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.predictor.classes
+
+    def push(self, samples: np.ndarray) -> Predictions:
+        starts, windows = self._windower.push(samples)  # (n, 6) -> (M,), (M, 128, 9)
+        if not len(starts):
+            return _predictions(starts, np.empty((0, len(self.classes))), self.classes)
+        reference = None
+        if self.predictor.spec.calibrated:
+            # (3,) fixed, or (M, 3) so far: NaN (the model's default) before enough movement
+            reference = self.upright if self.upright is not None else self._tracker.update(windows)
+        return _predictions(starts, self.predictor.windows_proba(windows, reference), self.classes)
+
+
+def _onnxruntime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None

@@ -1,0 +1,64 @@
+"""The one evaluation routine: probabilities in batches, then scikit-learn's metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+)
+
+from ..models import Classifier
+
+
+def metrics(
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    classes: tuple[str, ...],
+    subject: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Accuracy, balanced accuracy, macro-F1, log loss, confusion matrix, per-subject accuracy."""
+    labels = list(range(len(classes)))
+    y_pred = proba.argmax(1)
+    # float32 probabilities sum to 1 only within rounding; log loss wants them exact
+    clipped = np.clip(proba.astype(np.float64), 1e-7, 1.0)
+    clipped /= clipped.sum(1, keepdims=True)
+    out: dict[str, Any] = {
+        "n": int(len(y_true)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
+        "log_loss": float(log_loss(y_true, clipped, labels=labels)),
+        "classes": list(classes),
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+    if subject is not None:
+        out["per_subject"] = {
+            str(int(s)): float(accuracy_score(y_true[subject == s], y_pred[subject == s]))
+            for s in np.unique(subject)
+        }
+    return out
+
+
+def evaluate(
+    model: Classifier,
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: tuple[str, ...],
+    subject: np.ndarray | None = None,
+    batch_size: int = 512,
+) -> dict[str, Any]:
+    return metrics(y, model.predict_proba(X, batch_size), classes, subject)
+
+
+def majority_baseline(y_train: np.ndarray, y_test: np.ndarray) -> dict[str, Any]:
+    """What always answering the training set's most common class scores on the test set."""
+    majority = int(np.bincount(y_train).argmax())
+    return {"class": majority, "accuracy": float((y_test == majority).mean())}

@@ -1,0 +1,215 @@
+"""Run directories: train, resume, evaluate and summarise seeds, writing every artefact.
+
+A run directory holds ``config.json`` (the resolved config), ``train_state.safetensors``
+(for ``--resume``), the checkpoint ``model.safetensors`` + ``model.json``, ``metrics.json``,
+``log.csv`` (one row per epoch), ``per_subject.csv``, ``loss_curve.png`` and
+``confusion_matrix.png``. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .._files import atomic_write, read_json, write_json
+from ..checkpoint import ModelSpec
+from ..config import TrainConfig
+from ..data import Windows, load_uci_har, subject_split
+from ..errors import ConfigError, LstmHarError
+from ..models import Classifier
+from ..signal.calibration import CALIBRATED_CHANNELS, calibrate, default_upright
+from ..signal.filters import CHANNELS
+from . import plots
+from .distributed import barrier, is_main
+from .loop import FitResult, Listener, fit
+from .metrics import evaluate, majority_baseline
+from .state import TRAIN_STATE
+
+CONFIG = "config.json"
+METRICS = "metrics.json"
+
+
+def split_task(cfg: TrainConfig) -> tuple[Windows, Windows, Windows]:
+    """``(fit, validation, evaluation)`` for the config's task, all split by whole subjects.
+
+    Evaluation is the official test subjects, or with ``cv_folds`` one fold of the training
+    subjects (the test subjects are then not used at all). Validation subjects are drawn from
+    the remaining training subjects.
+    """
+    train, test = load_uci_har(cfg.data)
+    train_task, test_task = train.task(cfg.task), test.task(cfg.task)
+    n_people = len(np.unique(train_task.subject))
+    if cfg.val_subjects >= n_people - (1 if not cfg.cv_folds else 2):
+        raise ConfigError(f"val_subjects={cfg.val_subjects} leaves too few of the "
+                          f"{n_people} training subjects to train on")  # fmt: skip
+    if cfg.cv_folds:
+        people = np.random.default_rng(cfg.val_seed).permutation(np.unique(train_task.subject))
+        if cfg.cv_folds > len(people):
+            raise ConfigError(f"cv_folds={cfg.cv_folds} exceeds the {len(people)} subjects")
+        held_out = np.isin(train_task.subject, np.array_split(people, cfg.cv_folds)[cfg.cv_fold])
+        train_task, test_task = train_task.select(~held_out), train_task.select(held_out)
+    fit_mask, val_mask = subject_split(train_task.subject, cfg.val_subjects, cfg.val_seed)
+    return train_task.select(fit_mask), train_task.select(val_mask), test_task
+
+
+def model_data(
+    cfg: TrainConfig, upright_default: np.ndarray | None = None
+) -> tuple[Windows, Windows, Windows, np.ndarray | None]:
+    """``split_task`` as the model sees it, plus its stand-in upright reference.
+
+    A calibrated model (``cfg.calibrate``) gets ``signal.CALIBRATED_CHANNELS``; its
+    ``upright_default`` is the fit windows' median unless given (a trained model's own).
+    """
+    parts = split_task(cfg)
+    if not cfg.calibrate:
+        return (*parts, None)
+    if upright_default is None:
+        upright_default = default_upright(parts[0].upright)
+    fit_data, val_data, test_data = (model_inputs(d, upright_default) for d in parts)
+    return fit_data, val_data, test_data, upright_default
+
+
+def model_inputs(data: Windows, upright_default: np.ndarray | None) -> Windows:
+    """``data`` as a model sees it: calibrated (``signal.CALIBRATED_CHANNELS``) when the model
+    has an ``upright_default`` (``ModelSpec.upright()``)."""
+    if upright_default is None:
+        return data
+    return dataclasses.replace(data, X=calibrate(data.X, data.upright, upright_default))
+
+
+def evaluated_on(cfg: TrainConfig) -> str:
+    if cfg.cv_folds:
+        return f"cross-validation fold {cfg.cv_fold} of {cfg.cv_folds} (training subjects)"
+    return "official test subjects"
+
+
+def spec_for(
+    cfg: TrainConfig, classes: tuple[str, ...], upright_default: np.ndarray | None = None
+) -> ModelSpec:
+    """The ``ModelSpec`` of a model trained with ``cfg`` (before its test accuracy is known)."""
+    upright = None if upright_default is None else tuple(float(v) for v in upright_default)
+    return ModelSpec(
+        model=cfg.model, hidden_size=cfg.hidden_size, task=cfg.task, classes=classes,
+        channels=CALIBRATED_CHANNELS if cfg.calibrate else CHANNELS, backend=cfg.backend,
+        upright_default=upright, config=cfg.to_dict(),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, float_format="%.6g")
+    return buf.getvalue().encode()
+
+
+def train_run(
+    cfg: TrainConfig | None, out: Path, *, resume: bool = False,
+    listener: Listener | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Train (or, with ``resume``, continue) the run in ``out``; return its metrics.
+
+    The data is loaded and the split checked before anything is written, so a command that
+    fails on its input leaves no run behind. Under torchrun every process trains; only rank
+    0 writes, and the others return None.
+    """
+    out = Path(out)
+    if resume:
+        cfg = TrainConfig.from_dict(read_json(out / CONFIG), str(out / CONFIG))
+    elif (out / CONFIG).exists():
+        raise LstmHarError(
+            f"{out} already holds a run; continue it with --resume {out} or choose another --out"
+        )
+    assert cfg is not None
+    fit_data, val_data, test_data, upright_default = model_data(cfg)
+    created = not out.exists()
+    barrier()  # every process has looked before rank 0 writes
+    if not resume and is_main():
+        write_json(out / CONFIG, cfg.to_dict())
+    try:
+        torch.manual_seed(cfg.seed)
+        model = Classifier.from_spec(spec_for(cfg, fit_data.classes, upright_default),
+                                     cfg.forget_bias)  # fmt: skip
+        X_fit = torch.from_numpy(fit_data.X)
+        model.fit_normaliser(X_fit)  # training subjects only
+        result = fit(
+            model, (X_fit, torch.from_numpy(fit_data.y)),
+            (torch.from_numpy(val_data.X), torch.from_numpy(val_data.y)), cfg,
+            state_path=out / TRAIN_STATE, listener=listener,
+        )  # fmt: skip
+    except LstmHarError:  # bad input found late: leave no half-made run behind
+        if created and not resume and is_main():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    if not is_main():
+        return None
+    return _finish(out, cfg, model, result, fit_data, val_data, test_data)
+
+
+def _finish(
+    out: Path, cfg: TrainConfig, model: Classifier, result: FitResult,
+    fit_data: Windows, val_data: Windows, test_data: Windows,
+) -> dict[str, Any]:  # fmt: skip
+    report = {
+        "task": cfg.task,
+        "model": cfg.model,
+        "seed": cfg.seed,
+        "evaluated_on": evaluated_on(cfg),
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history),
+        "stopped_early": result.stopped_early,
+        "train_seconds": sum(r.seconds for r in result.history),
+        "validation_subjects": sorted({int(s) for s in val_data.subject}),
+        **_scores(model, fit_data, val_data, test_data),
+    }
+    model.spec = model.spec.replace(test_accuracy=report["test"]["accuracy"])
+    model.save(out)
+    write_json(out / METRICS, report)
+    history = pd.DataFrame([dataclasses.asdict(r) for r in result.history])
+    atomic_write(out / "log.csv", _csv_bytes(history))
+    per_subject = pd.DataFrame(
+        [
+            {"split": split, "subject": int(s), "accuracy": acc}
+            for split in ("validation", "test")
+            for s, acc in report[split]["per_subject"].items()
+        ]
+    )
+    atomic_write(out / "per_subject.csv", _csv_bytes(per_subject))
+    plots.loss_curve(result.history, result.best_epoch, out / "loss_curve.png")
+    plots.confusion(
+        report["test"]["confusion_matrix"],
+        list(test_data.classes),
+        f"{cfg.model} on {cfg.task}, test subjects",
+        out / "confusion_matrix.png",
+    )
+    return report
+
+
+def evaluate_run(directory: Path) -> dict[str, Any]:
+    """Recompute test and validation metrics from the checkpoint alone."""
+    model = Classifier.load(Path(directory))
+    cfg = TrainConfig.from_dict(model.spec.config, f"{directory}/model.json config")
+    fit_data, val_data, test_data, _ = model_data(cfg, model.spec.upright())
+    return {
+        "task": cfg.task,
+        "model": cfg.model,
+        "evaluated_on": evaluated_on(cfg),
+        **_scores(model, fit_data, val_data, test_data),
+    }
+
+
+def _scores(
+    model: Classifier, fit_data: Windows, val_data: Windows, test_data: Windows
+) -> dict[str, Any]:
+    """The metrics a finished run reports and ``evaluate`` recomputes: one place for both."""
+    classes = test_data.classes
+    return {
+        "test": evaluate(model, test_data.X, test_data.y, classes, test_data.subject),
+        "validation": evaluate(model, val_data.X, val_data.y, classes, val_data.subject),
+        "majority_baseline": majority_baseline(fit_data.y, test_data.y),
+    }
