@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_har.data import ACTIVITIES, TEST_SUBJECTS
-from lstm_har.data.sources import read_packaged
+from lstm_har.data.packaged import read_packaged
 from lstm_har.inference.recording import STANDARD_GRAVITY
 
 

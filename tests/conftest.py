@@ -52,6 +52,13 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the real packaged data (the ``uci`` fixture) is slow."""
+    for item in items:
+        if "uci" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """With LSTM_HAR_ROUNDING_REPORT=1: each test's worst error as a fraction of its bound."""
     if os.environ.get("LSTM_HAR_ROUNDING_REPORT") != "1":

@@ -12,7 +12,7 @@ import pytest
 from helpers import write_uci, zip_uci
 
 from lstm_har.cli import main
-from lstm_har.data import ACTIVITIES, load_uci_har, sources
+from lstm_har.data import ACTIVITIES, load_uci_har, packaged
 from lstm_har.errors import DataError
 
 
@@ -106,18 +106,20 @@ def test_pickle_outside_allow_list_is_refused(tmp_path, capsys):
     with gzip.open(path, "wb") as f:
         pickle.dump({1: [_Evil()]}, f, protocol=2)
     with pytest.raises(DataError, match=r"print, outside the allow-list"):
-        sources.read_packaged(path)
+        packaged.read_packaged(path)
     assert "pwned" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_packaged_reader_reads_all_experiments():
-    recordings = sources.read_packaged()
+    recordings = packaged.read_packaged()
     assert len(recordings) == 61
     assert {r.subject for r in recordings} == set(range(1, 31))
     r = recordings[0]
     assert r.acc.shape == r.gyro.shape == (len(r.labels), 3)
 
 
+@pytest.mark.slow
 def test_cli_data_info_and_bad_path(tmp_path, capsys):
     assert main(["data", "info"]) == 0
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}

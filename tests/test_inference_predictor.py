@@ -11,7 +11,7 @@ import torch
 from rounding import UNIT_ROUNDOFF, assert_within_rounding, classifier_terms, gamma
 
 from lstm_har.cli import main
-from lstm_har.data import ACTIVITIES, TEST_SUBJECTS, sources
+from lstm_har.data import ACTIVITIES, TEST_SUBJECTS, packaged
 from lstm_har.inference.export import export, onnx_proba
 from lstm_har.inference.predictor import PRETRAINED, Predictor, pretrained_dir
 from lstm_har.inference.recording import STANDARD_GRAVITY
@@ -129,13 +129,14 @@ def test_pretrained_models_load_and_are_small(name):
         assert model.proba(windows).shape == (2, len(model.spec.classes))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "floor"), [("walking", 0.98), ("activity", 0.95)])
 def test_pretrained_on_held_out_recordings(name, floor, tmp_path, capsys):
     """The issue's acceptance test: every test subject's packaged HAPT recording, written as
     CSV in m/s^2 and seconds, through `lstm-har predict --acc-unit m/s2`. The activity model
     calibrates to each file on its own, subject 10's reversed second recording included."""
     correct = total = 0
-    recordings = [r for r in sources.read_packaged() if r.subject in TEST_SUBJECTS]
+    recordings = [r for r in packaged.read_packaged() if r.subject in TEST_SUBJECTS]
     for rec in recordings:
         path = tmp_path / f"exp{rec.experiment}.csv"
         t = np.arange(len(rec.labels)) / 50
@@ -251,10 +252,11 @@ def test_predict_reports_its_calibration(calibrated_run, tmp_path, capsys):
     assert "calibrated: upright gravity (0.99, -0.19," in err and "mirrored" not in err
 
 
+@pytest.mark.slow
 def test_activity_model_reads_a_reversed_phone_the_same():
     """A held-out recording with the accelerometer's y negated, as in the recordings where the
     phone was worn the other way round: the calibrated model mirrors it back, bit for bit."""
-    rec = next(r for r in sources.read_packaged() if r.subject == 10)
+    rec = next(r for r in packaged.read_packaged() if r.subject == 10)
     samples = np.concatenate([rec.acc, rec.gyro], axis=1)
     reversed_ = samples.copy()
     reversed_[:, 1] *= -1

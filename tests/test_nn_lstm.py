@@ -91,7 +91,7 @@ def test_inference_mode_matches_and_keeps_no_graph():
 
 
 def test_gates_are_kept_only_when_a_backward_may_run(monkeypatch):
-    from lstm_har.nn import lstm as our_nn
+    from lstm_har.nn import functional as our_nn
 
     seen: list[bool] = []
     loop = our_nn._forward_loop

@@ -55,6 +55,7 @@ def _worker(rank: int, init: str, queue: mp.Queue) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_two_processes_match_one(tmp_path):
     # One thread here too, as in the workers, so that both sides run the same kernels.
     threads = torch.get_num_threads()

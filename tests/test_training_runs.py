@@ -105,6 +105,7 @@ def test_seed_sweep_reports_mean_and_std(tiny_data, tmp_path, capsys):
     assert json.loads((out / "summary.json").read_text()) == summary
 
 
+@pytest.mark.slow
 def test_seeds_spread_over_processes(tiny_data, tmp_path, capsys):
     out = tmp_path / "sweep"
     args = ["train", "--out", str(out), "--seeds", "3,4", "--jobs", "2",

@@ -32,7 +32,7 @@ from ..signal.filters import (
     labeled_window_starts,
     window_starts,
 )
-from . import sources
+from . import packaged, sources
 
 # Dataset facts, from the UCI HAR README (activity_labels.txt and the official split).
 ACTIVITIES = (
@@ -156,7 +156,7 @@ def _source_key(path: Path | None) -> str:
     """Identity of a source: its files' paths, sizes and mtimes, plus the recipe version."""
     h = hashlib.sha256(f"{PREPROCESS_VERSION}|{CACHE_VERSION}".encode())
     if path is None:
-        files = [sources.packaged_path()]
+        files = [packaged.packaged_path()]
     elif path.is_dir():
         files = list(sources.iter_files(path))
     else:
@@ -204,12 +204,12 @@ def _official_windows(splits: tuple[sources.UciSplit, sources.UciSplit]) -> tupl
 
 def _read_source(path: Path | None) -> tuple[Windows, Windows]:
     if path is None:
-        return split_official(windows_from_recordings(sources.read_packaged()))
+        return split_official(windows_from_recordings(packaged.read_packaged()))
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
     if path.is_file():
         if path.suffix == ".gz":
-            return split_official(windows_from_recordings(sources.read_packaged(path)))
+            return split_official(windows_from_recordings(packaged.read_packaged(path)))
         if path.suffix == ".zip" or zipfile.is_zipfile(path):
             return _official_windows(sources.read_uci_zip(path))
         raise DataError(f"{path}: not a UCI HAR zip, a folder, or a HAPT .pkl.gz")

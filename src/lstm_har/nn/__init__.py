@@ -1,5 +1,7 @@
-"""The LSTM from the gate equations (``lstm``), its C step loops (``_kernel``, ``csrc/``)."""
+"""The LSTM from the gate equations: modules (``lstm``), the recurrence with its hand-written
+backward (``functional``), and its C step loops (``_kernel``, ``csrc/``)."""
 
-from .lstm import LSTM, LSTMCell, lstm_layer
+from .functional import lstm_layer
+from .lstm import LSTM, LSTMCell
 
 __all__ = ["LSTM", "LSTMCell", "lstm_layer"]

@@ -150,7 +150,7 @@ def _addr(t: Tensor | None) -> int | None:
 def forward_loop(
     x: Tensor, w_ih: Tensor, bias: Tensor, w_hh: Tensor, h0: Tensor, c0: Tensor, keep: bool
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """``lstm_har.nn._forward_loop`` in C: same arguments, layouts and results."""
+    """``functional._forward_loop`` in C: same arguments, layouts and results."""
     kernel = load()
     assert kernel is not None
     T, B, n_in = x.shape
@@ -175,7 +175,7 @@ def backward_loop(
     w_hh: Tensor, gates: Tensor, cells: Tensor, tanh_c: Tensor,
     d_out: Tensor | None, dh: Tensor, dc: Tensor,
 ) -> tuple[Tensor, Tensor]:  # fmt: skip
-    """``lstm_har.nn._backward_loop`` in C: returns ``dz`` ``(T, B, 4H)`` and ``dL/dc_0``."""
+    """``functional._backward_loop`` in C: returns ``dz`` ``(T, B, 4H)`` and ``dL/dc_0``."""
     kernel = load()
     assert kernel is not None
     T, B, G = gates.shape
