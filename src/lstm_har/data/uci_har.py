@@ -228,8 +228,15 @@ def _read_source(path: Path | None) -> tuple[Windows, Windows]:
 def load_uci_har(path: str | Path | None = None, *, cache: bool = True) -> tuple[Windows, Windows]:
     """``(train, test)`` UCI HAR windows with the official subject split.
 
-    ``path=None`` uses the packaged HAPT recordings (offline). Otherwise ``path`` is the
-    official ``UCI HAR Dataset`` folder or zip, or a HAPT ``RawData`` folder.
+    Args:
+        path: None for the packaged HAPT recordings (offline); else the official
+            ``UCI HAR Dataset`` folder or zip, or a HAPT ``RawData`` folder.
+        cache: reuse (and write) the windows cached for this source.
+    Shapes:
+        ``X`` ``(N, 128, 9)`` float32, ``y`` ``(N,)`` indexing ``ACTIVITIES``, ``subject``
+        ``(N,)``, ``upright`` ``(N, 3)``.
+    Raises:
+        DataError: a missing or malformed source, in one line.
     """
     src = None if path is None else Path(path).expanduser()
     if not cache:

@@ -114,9 +114,15 @@ def train_run(
 ) -> dict[str, Any] | None:  # fmt: skip
     """Train (or, with ``resume``, continue) the run in ``out``; return its metrics.
 
+    Args:
+        cfg: the run's config; None with ``resume`` (read from ``out/config.json``).
+        out: the run directory (see the module docstring for its files).
+        listener: called with the training loop's events (progress bars, logs).
+    Returns:
+        The report written to ``metrics.json``; None on ranks other than 0 under torchrun.
+
     The data is loaded and the split checked before anything is written, so a command that
-    fails on its input leaves no run behind. Under torchrun every process trains; only rank
-    0 writes, and the others return None.
+    fails on its input leaves no run behind.
     """
     out = Path(out)
     if resume:
