@@ -88,7 +88,10 @@ def test_warm_cache_equals_cold(uci):
 
 
 def test_corrupt_cache_is_rebuilt(uci):
-    (cached,) = Path(os.environ["LSTM_HAR_CACHE"]).glob("uci-har-*.npz")
+    from lstm_har.data.uci_har import _source_key
+
+    cached = Path(os.environ["LSTM_HAR_CACHE"]) / f"uci-har-{_source_key(None)}.npz"
+    assert cached.is_file()
     cached.write_bytes(cached.read_bytes()[:1000])  # as if a non-atomic write had been cut
     train, _ = load_uci_har()
     np.testing.assert_array_equal(train.y, uci[0].y)

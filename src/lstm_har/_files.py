@@ -47,14 +47,29 @@ def write_json(path: Path, obj: Any) -> None:
     atomic_write(path, (json.dumps(obj, indent=2) + "\n").encode())
 
 
+# The project's JSON files (configs, model.json, metrics) are kilobytes; a larger one is not
+# one of them, and is refused before it is read into memory.
+MAX_JSON_BYTES = 16 << 20
+
+
 def read_json(path: Path, error: type[LstmHarError] = CheckpointError) -> Any:
-    """The JSON in ``path``; a missing or malformed file raises ``error`` naming it."""
+    """The JSON in ``path``; a missing, oversized, malformed or too deeply nested file
+    raises ``error`` naming it."""
     try:
-        return json.loads(Path(path).read_text())
+        with open(path, "rb") as f:
+            data = f.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, expected a JSON file") from None
+    if len(data) > MAX_JSON_BYTES:
+        raise error(f"{path}: larger than {MAX_JSON_BYTES >> 20} MB; not an lstm-har JSON file")
+    try:
+        return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise error(f"{path}: not valid JSON ({e})") from None
+        raise error(f"{path}: not valid JSON ({str(e)[:200]})") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to be an lstm-har JSON file") from None
 
 
 def cache_dir() -> Path:

@@ -24,6 +24,7 @@ from .errors import CheckpointError
 from .signal.filters import PREPROCESS_VERSION, SAMPLE_RATE_HZ, STEP, WINDOW
 
 FORMAT_VERSION = 1
+MAX_HIDDEN = 4096  # LSTM units; far above any model here, and below what would exhaust memory
 MODEL_WEIGHTS = "model.safetensors"
 MODEL_META = "model.json"
 
@@ -100,8 +101,8 @@ class ModelSpec:
             if not ok or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in upright):
                 raise CheckpointError(f"{where}: upright_default must be 3 numbers or null")
             fields["upright_default"] = tuple(float(v) for v in upright)
-        if fields["hidden_size"] < 1:
-            raise CheckpointError(f"{where}: hidden_size must be >= 1")
+        if not 1 <= fields["hidden_size"] <= MAX_HIDDEN:
+            raise CheckpointError(f"{where}: hidden_size must be in 1..{MAX_HIDDEN}")
         return cls(**fields)
 
 

@@ -17,9 +17,12 @@ from typing import Any
 
 import tomllib
 
+from .checkpoint import MAX_HIDDEN
 from .data import TASKS
 from .errors import ConfigError
 from .models import BACKENDS, MODELS
+
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes
 
 
 def _f(default: Any, help: str) -> Any:
@@ -68,7 +71,7 @@ class TrainConfig:
             (self.model in MODELS, f"model must be one of {', '.join(MODELS)}"),
             (self.backend in BACKENDS, f"backend must be one of {', '.join(BACKENDS)}"),
             (self.lr_schedule in ("cosine", "constant"), "lr_schedule must be cosine or constant"),
-            (1 <= self.hidden_size <= 4096, "hidden_size must be in 1..4096"),
+            (1 <= self.hidden_size <= MAX_HIDDEN, f"hidden_size must be in 1..{MAX_HIDDEN}"),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 1, "batch_size must be >= 1"),
             (self.lr > 0, "lr must be > 0"),
@@ -131,14 +134,19 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> TrainConfig:
     values: dict[str, Any] = {}
     if path is not None:
         try:
-            text = path.read_text()
+            with open(path, "rb") as f:
+                data = f.read(MAX_CONFIG_BYTES + 1)
         except OSError as e:
             raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES >> 10} KB; not a config")
+        kind = "TOML" if path.suffix == ".toml" else "JSON"
         try:
-            values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        except (json.JSONDecodeError, tomllib.TOMLDecodeError, RecursionError) as e:
-            kind = path.suffix.lstrip(".") or "JSON"
-            raise ConfigError(f"{path}: not valid {kind} ({str(e)[:200]})") from None
+            text = data.decode()
+            values = tomllib.loads(text) if kind == "TOML" else json.loads(text)
+        except (ValueError, RecursionError) as e:  # decode, JSON and TOML errors alike
+            detail = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:200]
+            raise ConfigError(f"{path}: not valid {kind} ({detail})") from None
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: expected a table of config fields")
     return TrainConfig.from_dict(values | overrides, str(path) if path else "TrainConfig")

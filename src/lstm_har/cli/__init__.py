@@ -53,8 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LstmHarError as e:
         print(f"lstm-har: error: {e}", file=sys.stderr)
         return 2
-    except (OSError, MemoryError) as e:
+    except OSError as e:  # a path the user gave: unwritable, a file where a folder should be
         print(f"lstm-har: error: {e}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("lstm-har: error: out of memory", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lstm-har: interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,26 @@ def read_uci_dir(folder: Path) -> tuple[UciSplit, UciSplit]:
     )
 
 
+# Size caps when reading archives, whatever their headers claim: the release's largest signal
+# file is ~15 MB and the whole zip (as UCI serves it, nested) ~60 MB.
+MAX_MEMBER_BYTES = 64 << 20
+MAX_NESTED_ZIP_BYTES = 256 << 20
+
+
+def read_member(archive: zipfile.ZipFile, name: str, where: str, cap: int) -> bytes:
+    """One archive member, read to at most ``cap`` bytes: a larger (or lying) member is
+    refused before it can exhaust memory, and a corrupt one is a ``DataError``."""
+    try:
+        with archive.open(name) as f:
+            data = f.read(cap + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+        raise DataError(f"{where}: member '{name}' is corrupt ({e})") from None
+    if len(data) > cap:
+        raise DataError(f"{where}: member '{name}' unpacks to more than {cap >> 20} MB; "
+                        "not the UCI HAR release")  # fmt: skip
+    return data
+
+
 def read_uci_zip(path: Path) -> tuple[UciSplit, UciSplit]:
     """The official zip, read in place; a nested ``UCI HAR Dataset.zip`` is opened too."""
     try:
@@ -185,7 +206,8 @@ def read_uci_zip(path: Path) -> tuple[UciSplit, UciSplit]:
             names = outer.namelist()
             inner_zip = [n for n in names if n.endswith("UCI HAR Dataset.zip")]
             if inner_zip and not any("Inertial Signals/" in n for n in names):
-                with zipfile.ZipFile(io.BytesIO(outer.read(inner_zip[0]))) as inner:
+                blob = read_member(outer, inner_zip[0], str(path), MAX_NESTED_ZIP_BYTES)
+                with zipfile.ZipFile(io.BytesIO(blob)) as inner:
                     return _read_uci_archive(inner, f"{path}!{inner_zip[0]}")
             return _read_uci_archive(outer, str(path))
     except FileNotFoundError:
@@ -207,7 +229,7 @@ def _read_uci_archive(archive: zipfile.ZipFile, where: str) -> tuple[UciSplit, U
         name = prefix + rel
         if name not in members:
             raise DataError(f"{where}: member '{name}' missing")
-        return io.BytesIO(archive.read(name))
+        return io.BytesIO(read_member(archive, name, where, MAX_MEMBER_BYTES))
 
     return _uci_split(open_member, where, "train"), _uci_split(open_member, where, "test")
 

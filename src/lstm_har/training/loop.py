@@ -25,6 +25,7 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from ..config import TrainConfig
+from ..errors import CheckpointError
 from ..models import Classifier, loss_function, loss_target
 from . import state
 from .augment import random_body_scale, random_rotation
@@ -186,5 +187,10 @@ def _resume(
     meta, tensors = state.load_train_state(path)
     best = state.restore_train_state(meta, tensors, model, optimizer)
     info = meta["info"]
-    history = [EpochRecord(**r) for r in info["history"]]
+    try:
+        history = [EpochRecord(**r) for r in info["history"]]
+    except TypeError as e:
+        raise CheckpointError(f"{path}: malformed epoch history ({e})") from None
+    if len(history) != info["next_epoch"] or not 0 <= info["best_epoch"] <= len(history):
+        raise CheckpointError(f"{path}: inconsistent epoch counts; delete it to start again")
     return FitResult(history, info["best_epoch"], info["stopped_early"]), best, info["bad_epochs"]

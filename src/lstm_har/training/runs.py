@@ -22,7 +22,7 @@ from .._files import atomic_write, read_json, write_json
 from ..checkpoint import ModelSpec
 from ..config import TrainConfig
 from ..data import Windows, load_uci_har, subject_split
-from ..errors import ConfigError, LstmHarError
+from ..errors import CheckpointError, ConfigError, LstmHarError
 from ..models import Classifier
 from ..signal.calibration import CALIBRATED_CHANNELS, calibrate, default_upright
 from ..signal.filters import CHANNELS
@@ -199,7 +199,15 @@ def _finish(
 def evaluate_run(directory: Path) -> dict[str, Any]:
     """Recompute test and validation metrics from the checkpoint alone."""
     model = Classifier.load(Path(directory))
-    cfg = TrainConfig.from_dict(model.spec.config, f"{directory}/model.json config")
+    spec, where = model.spec, f"{Path(directory) / 'model.json'}"
+    if not spec.config:
+        raise CheckpointError(f"{where}: no training config; evaluate needs a run that "
+                              "lstm-har train wrote")  # fmt: skip
+    cfg = TrainConfig.from_dict(spec.config, f"{where} config")
+    made = (cfg.model, cfg.hidden_size, cfg.task, cfg.calibrate)
+    if made != (spec.model, spec.hidden_size, spec.task, spec.calibrated):
+        raise CheckpointError(f"{where}: its config and its model disagree (model, hidden_size, "
+                              "task or calibrate); the file was edited")  # fmt: skip
     fit_data, val_data, test_data, _ = model_data(cfg, model.spec.upright())
     return {
         "task": cfg.task,

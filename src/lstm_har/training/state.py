@@ -79,9 +79,31 @@ def load_train_state(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
         raise CheckpointError(f"{path}: file not found (nothing to resume)") from None
     except Exception as e:  # safetensors raises its own error types
         raise CheckpointError(f"{path}: unreadable training state ({e})") from None
-    if meta.get("format_version") != FORMAT_VERSION:
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: training state of an unknown format")
+    _check(meta, tensors, path)
     return meta, tensors
+
+
+def _check(meta: dict[str, Any], tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Every field ``restore_train_state`` and the loop read, of the type they expect."""
+    info, optim = meta.get("info"), meta.get("optimizer")
+    kinds = {"history": list, "best_epoch": int, "stopped_early": bool, "next_epoch": int,
+             "bad_epochs": int}  # fmt: skip
+    problems = [] if isinstance(info, dict) else ["no 'info'"]
+    if isinstance(info, dict):
+        problems += [f"info.{k}" for k, kind in kinds.items() if not isinstance(info.get(k), kind)]
+        history = info.get("history")
+        if isinstance(history, list) and not all(isinstance(r, dict) for r in history):
+            problems.append("info.history")
+    if not (isinstance(optim, dict) and isinstance(optim.get("param_groups"), list)
+            and isinstance(optim.get("scalars"), dict)):  # fmt: skip
+        problems.append("optimizer")
+    if not isinstance(tensors.get("rng.torch"), torch.Tensor):
+        problems.append("rng.torch")
+    if problems:
+        raise CheckpointError(f"{path}: training state missing or malformed: "
+                              f"{', '.join(problems)}; delete it to start again")  # fmt: skip
 
 
 def restore_train_state(
@@ -90,8 +112,21 @@ def restore_train_state(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
 ) -> dict[str, torch.Tensor]:
-    """Load model, optimizer and RNG in place; return the best weights so far."""
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    optimizer.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
-    torch.set_rng_state(tensors["rng.torch"])
-    return {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    """Load model, optimizer and RNG in place; return the best weights so far.
+
+    A state that does not fit the model (a run whose config.json was edited) is a
+    ``CheckpointError`` in one line.
+    """
+    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    try:
+        model.load_state_dict(best)  # the best weights must fit too; then replaced by the last
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        optimizer.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
+        torch.set_rng_state(tensors["rng.torch"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(
+            f"training state does not fit this run's config ({first[:200]}); "
+            "was config.json edited? delete train_state.safetensors to start again"
+        ) from None
+    return best

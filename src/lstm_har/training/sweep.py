@@ -24,7 +24,7 @@ from ..config import TrainConfig
 from ..errors import ConfigError, LstmHarError
 from .distributed import barrier, is_main
 from .loop import Listener
-from .runs import CONFIG, METRICS, train_run
+from .runs import CONFIG, METRICS, split_task, train_run
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,17 @@ class Sweep:
         return [name for name, _ in self.members]
 
     def save(self, out: Path) -> None:
+        """Check every member's data and split, then write ``out/sweep.json``: a sweep that
+        fails on its input leaves nothing behind to block the corrected command."""
         if (out / SWEEP_FILE).exists():
             raise LstmHarError(f"{out} already holds a sweep; continue it with --resume {out}")
+        checked: set[str] = set()
+        for _, overrides in self.members:
+            cfg = self.config.replace(**overrides)
+            split = str(cfg.replace(seed=0))  # seeds share one split: check each split once
+            if split not in checked:
+                checked.add(split)
+                split_task(cfg)
         barrier()  # every process has looked before rank 0 writes
         if is_main():
             plan = {"config": self.config.to_dict(), "members": [list(m) for m in self.members]}
