@@ -38,7 +38,8 @@ test: lint
 
 # Every benchmark and example once, tiny (--dry-run): they run, whatever their numbers.
 smoke: setup
-	for f in benchmarks/bench_*.py examples/gradient_flow.py examples/sit_stand.py; do \
+	for f in benchmarks/bench_*.py benchmarks/real_recordings.py examples/gradient_flow.py \
+		examples/sit_stand.py; do \
 		$(BIN)/python $$f --dry-run > /dev/null || exit 1; done
 	rm -f gradient_flow.png
 

@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from lstm_har.data.sources import UCI_SIGNAL_FILES
 
@@ -96,3 +97,132 @@ def make_spec(model: str = "simple", hidden: int = 8, n_classes: int = 2, channe
     names = names or tuple(f"c{k}" for k in range(channels))
     task = "walking" if n_classes == 2 else "activity"
     return ModelSpec(model, hidden, task, classes, names, backend)
+
+
+# --------------------------------------------------------------------------- phone-app exports
+# Each writer puts (T, 3) acceleration in g and (T, 3) rotation in rad/s, sampled at times
+# t (s), into the layout, units, axis order and sign convention of one app's export.
+
+G = 9.80665
+
+
+def _gravity(acc: np.ndarray) -> np.ndarray:
+    """A gravity estimate as apps give it: a 1 s moving average of total acceleration."""
+    kernel = np.ones(50) / 50
+    return np.stack([np.convolve(np.pad(a, 25, mode="edge"), kernel, "same")[25:-25]
+                     for a in acc.T], axis=1)  # fmt: skip
+
+
+def _sensor_logger_csv(path: Path, t: np.ndarray, xyz: np.ndarray) -> None:
+    ns = (1_700_000_000 * 10**9 + np.round(t * 1e9)).astype(np.int64)
+    lines = ["time,seconds_elapsed,z,y,x"] + [
+        f"{n},{s:.6f},{z:.9g},{y:.9g},{x:.9g}" for n, s, (x, y, z) in zip(ns, t, xyz, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_sensor_logger(root: Path, t, acc, gyro, *, platform="android", split=False) -> Path:
+    """A Sensor Logger export folder: TotalAcceleration (or Accelerometer without gravity plus
+    Gravity), Gyroscope, an empty uncalibrated file and Metadata; m/s^2, ns since the epoch.
+    iOS writes acceleration with the opposite sign."""
+    root.mkdir(parents=True)
+    sign = -1.0 if platform == "ios" else 1.0
+    if split:
+        gravity = _gravity(acc)
+        _sensor_logger_csv(root / "Accelerometer.csv", t, sign * (acc - gravity) * G)
+        _sensor_logger_csv(root / "Gravity.csv", t, sign * gravity * G)
+    else:
+        _sensor_logger_csv(root / "TotalAcceleration.csv", t, sign * acc * G)
+    _sensor_logger_csv(root / "Gyroscope.csv", t, gyro)
+    (root / "AccelerometerUncalibrated.csv").write_text("")
+    (root / "Metadata.csv").write_text(
+        "version,device name,recording time,platform,appVersion,sampleRateMs\n"
+        f"3,test,2024-01-01_00-00-00,{platform},1.30.0,20\n"
+    )
+    return root
+
+
+def write_phyphox(root: Path, t, acc, gyro, *, custom=False, brand="samsung") -> Path:
+    """A phyphox export folder: 'Acceleration with g' (quoted headers with units) or a custom
+    experiment's Acceleration.csv (no units), Gyroscope.csv, meta/device.csv; m/s^2, s."""
+    root.mkdir(parents=True)
+    (root / "meta").mkdir()
+    (root / "meta" / "device.csv").write_text(
+        f'"property","value"\n"version","1.1.11"\n"deviceBrand","{brand}"\n'
+    )
+    if custom:
+        heads = ('"time","Acceleration x","Acceleration y","Acceleration z","abs Acceleration"',
+                 '"time","Gyroscope x","Gyroscope y","Gyroscope z","abs Gyroscope"')  # fmt: skip
+        names = ("Acceleration.csv", "Gyroscope.csv")
+    else:
+        heads = ('"Time (s)","X (m/s^2)","Y (m/s^2)","Z (m/s^2)"',
+                 '"Time (s)","X (rad/s)","Y (rad/s)","Z (rad/s)"')  # fmt: skip
+        names = ("Accelerometer.csv", "Gyroscope.csv")
+    for head, name, xyz in zip(heads, names, (acc * G, gyro), strict=True):
+        extra = (lambda v: f",{np.linalg.norm(v):.9E}") if custom else (lambda v: "")
+        rows = [f"{s:.9E},{v[0]:.9E},{v[1]:.9E},{v[2]:.9E}{extra(v)}"
+                for s, v in zip(t, xyz, strict=True)]  # fmt: skip
+        (root / name).write_text(head + "\n" + "\n".join(rows) + "\n")
+    return root
+
+
+def write_sensorlog(path: Path, t, acc, gyro) -> Path:
+    """SensorLog (iOS): one CSV, acceleration in g with iOS signs, gyroscope rad/s."""
+    head = ("loggingTime(txt),accelerometerTimestamp_sinceReboot(s),accelerometerAccelerationX(G),"
+            "accelerometerAccelerationY(G),accelerometerAccelerationZ(G),gyroTimestamp_sinceReboot(s),"
+            "gyroRotationX(rad/s),gyroRotationY(rad/s),gyroRotationZ(rad/s)")  # fmt: skip
+    rows = [f"2024-01-01T00:00:{s:09.6f}+01:00,{1000 + s:.6f},{-a[0]:.9g},{-a[1]:.9g},"
+            f"{-a[2]:.9g},{1000 + s:.6f},{w[0]:.9g},{w[1]:.9g},{w[2]:.9g}"
+            for s, a, w in zip(t, acc, gyro, strict=True)]  # fmt: skip
+    path.write_text(head + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def write_androsensor(path: Path, t, acc, gyro) -> Path:
+    """AndroSensor: ';'-separated, units in the header, ms since the start, a date column."""
+    head = ("ACCELEROMETER X (m/s²);ACCELEROMETER Y (m/s²);ACCELEROMETER Z (m/s²);"
+            "GRAVITY X (m/s²);GRAVITY Y (m/s²);GRAVITY Z (m/s²);GYROSCOPE X (rad/s);"
+            "GYROSCOPE Y (rad/s);GYROSCOPE Z (rad/s);LIGHT (lux);Time since start in ms ;"
+            "YYYY-MO-DD HH-MI-SS_SSS")  # fmt: skip
+    gravity = _gravity(acc) * G
+    rows = [";".join([*(f"{v:.4f}" for v in a * G), *(f"{v:.4f}" for v in g),
+                      *(f"{v:.4f}" for v in w), "12.0", f"{round(s * 1000)}",
+                      "2024-01-01 00:00:00:000"])
+            for s, a, g, w in zip(t, acc, gravity, gyro, strict=True)]  # fmt: skip
+    path.write_text(head + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def write_motionsense(path: Path, acc, gyro) -> Path:
+    """MotionSense (Core Motion): userAcceleration + gravity in g with iOS signs, rotationRate
+    rad/s, an unnamed index column, no time (50 Hz)."""
+    gravity = _gravity(acc)
+    cols = {"attitude.roll": 0.0, "attitude.pitch": 0.0, "attitude.yaw": 0.0}
+    frame = pd.DataFrame(cols, index=range(len(acc)))
+    for k, axis in enumerate("xyz"):
+        frame[f"gravity.{axis}"] = -gravity[:, k]
+    for k, axis in enumerate("xyz"):
+        frame[f"rotationRate.{axis}"] = gyro[:, k]
+    for k, axis in enumerate("xyz"):
+        frame[f"userAcceleration.{axis}"] = -(acc[:, k] - gravity[:, k])
+    frame.to_csv(path)
+    return path
+
+
+def write_generic(path: Path, t, acc, gyro) -> Path:
+    """A plain CSV whose header carries the units: time in ms, acceleration in G, deg/s."""
+    frame = pd.DataFrame({"Time (ms)": np.round(t * 1000, 3)})
+    for k, axis in enumerate("XYZ"):
+        frame[f"Acc{axis} (G)"] = acc[:, k]
+    for k, axis in enumerate("XYZ"):
+        frame[f"Gyro{axis} [deg/s]"] = np.degrees(gyro[:, k])
+    frame.to_csv(path, index=False)
+    return path
+
+
+def zip_folder(folder: Path, archive: Path) -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                z.write(f, f.relative_to(folder))
+    return archive

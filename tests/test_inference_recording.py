@@ -128,11 +128,11 @@ def _bad_files(tmp_path):
             ),
             "consecutive missing",
         ),
-        "absurd_acc": (
+        "absurd_acc": (  # m/s^2, read as g because the user said so
             write_csv(tmp_path / "x.csv", t, acc * 9.81, gyro).read_text(),
             "is it in m/s^2",
         ),
-        "absurd_gyro": (
+        "absurd_gyro": (  # deg/s, read as rad/s because the user said so
             write_csv(tmp_path / "y.csv", t, acc, gyro * 300).read_text(),
             "is it in deg/s",
         ),
@@ -167,7 +167,8 @@ def test_bad_recordings_through_cli(tmp_path, capsys, case):
     else:
         path.write_text(content)
     out = tmp_path / "out.csv"
-    assert main(["predict", str(path), "--out", str(out)]) == 2
+    flags = {"absurd_acc": ["--acc-unit", "g"], "absurd_gyro": ["--gyro-unit", "rad/s"]}
+    assert main(["predict", str(path), "--out", str(out), *flags.get(case, [])]) == 2
     err = capsys.readouterr().err
     assert message in err, err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -178,7 +179,7 @@ def test_bad_recordings_through_cli(tmp_path, capsys, case):
     ("make", "message"),
     [
         (lambda p: p / "missing.csv", "no such file"),
-        (lambda p: p, "is a directory"),
+        (lambda p: p, "is a directory with no CSV files"),
     ],
 )
 def test_missing_path_and_directory(tmp_path, capsys, make, message):

@@ -9,11 +9,13 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import CheckpointError, LstmHarError
+from .errors import CheckpointError, DataError, LstmHarError
 
 
 @contextlib.contextmanager
@@ -80,3 +82,16 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("lstm-har"))
+
+
+def read_member(archive: zipfile.ZipFile, name: str, where: str, cap: int) -> bytes:
+    """One archive member, read to at most ``cap`` bytes: a larger (or lying) member is
+    refused before it can exhaust memory, and a corrupt one is a ``DataError``."""
+    try:
+        with archive.open(name) as f:
+            data = f.read(cap + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+        raise DataError(f"{where}: member '{name}' is corrupt ({e})") from None
+    if len(data) > cap:
+        raise DataError(f"{where}: member '{name}' unpacks to more than {cap >> 20} MB")
+    return data

@@ -84,7 +84,7 @@ class ModelSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         fields = {k: v for k, v in values.items() if k in known}
         for name in ("model", "hidden_size", "task", "classes", "channels"):
-            if name not in fields:
+            if fields.get(name) is None:
                 raise CheckpointError(f"{where}: missing field {name!r}")
         for name, kind in kinds.items():
             value = fields.get(name)

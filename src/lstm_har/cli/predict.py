@@ -16,8 +16,9 @@ def add_parser(sub: Any) -> None:
     predict.add_argument(
         "recording",
         metavar="RECORDING",
-        help="CSV with time, acc x/y/z, gyro x/y/z; or the accelerometer CSV (see --gyro); "
-        "or a folder with accelerometer*.csv and gyroscope*.csv",
+        help="what a phone app exported: a CSV, a folder or a zip (Sensor Logger, phyphox, "
+        "SensorLog, AndroSensor, Core Motion, or any CSV with time, acc and gyro x/y/z); or the "
+        "accelerometer CSV with --gyro",
     )
     predict.add_argument("--gyro", help="gyroscope CSV when RECORDING holds the accelerometer")
     predict.add_argument(
@@ -26,9 +27,14 @@ def add_parser(sub: Any) -> None:
         help="run directory, or a pretrained model: walking | activity (default: activity)",
     )
     predict.add_argument("--rate", type=float, help="sampling rate in Hz, if no time column")
-    predict.add_argument("--acc-unit", default="g", choices=["g", "m/s2"])
-    predict.add_argument("--gyro-unit", default="rad/s", choices=["rad/s", "deg/s"])
-    predict.add_argument("--time-unit", default="s", choices=["s", "ms", "us", "ns"])
+    overrides = predict.add_argument_group(
+        "overrides (by default read from the file's header and format, else from the data)"
+    )
+    overrides.add_argument("--acc-unit", choices=["g", "m/s2"])
+    overrides.add_argument("--gyro-unit", choices=["rad/s", "deg/s"])
+    overrides.add_argument("--time-unit", choices=["s", "ms", "us", "ns"])
+    overrides.add_argument("--platform", choices=["android", "ios"],
+                           help="whose acceleration signs the file has")  # fmt: skip
     predict.add_argument("--format", default="csv", choices=["csv", "json"])
     predict.add_argument("--out", help="write predictions here instead of stdout")
     predict.add_argument("--plot", metavar="PNG", help="save a timeline of the predictions")
@@ -50,15 +56,21 @@ def add_parser(sub: Any) -> None:
 
 def run_predict(args: argparse.Namespace) -> int:
     from .._files import atomic_write
+    from ..errors import LstmHarError
     from ..inference import Predictor, read_recording
 
+    inputs = {Path(p).resolve() for p in (args.recording, args.gyro) if p}
+    for flag, value in (("--out", args.out), ("--plot", args.plot)):
+        if value and Path(value).resolve() in inputs:
+            raise LstmHarError(f"{flag} {value} is the recording itself; choose another file")
+        if value and not Path(value).resolve().parent.is_dir():
+            raise LstmHarError(f"{flag} {value}: its folder does not exist")
     recording = read_recording(
         args.recording, args.gyro, rate=args.rate, acc_unit=args.acc_unit,
-        gyro_unit=args.gyro_unit, time_unit=args.time_unit,
+        gyro_unit=args.gyro_unit, time_unit=args.time_unit, platform=args.platform,
     )  # fmt: skip
     predictor = Predictor.from_model(args.model, engine=args.engine)
-    samples = recording.samples  # (T, 6), built once
-    preds = predictor.predict(samples)
+    preds = predictor.predict_recording(recording)
     if args.format == "json":
         table = preds.to_frame().to_dict(orient="records")
         doc = {"classes": list(preds.classes), "time_per_class_s": preds.time_per_class(),
@@ -66,22 +78,22 @@ def run_predict(args: argparse.Namespace) -> int:
         text = json.dumps(doc, indent=1) + "\n"
     else:
         text = preds.to_frame().to_csv(index=False, float_format="%.4f")
+    if args.plot:  # first: a plot that fails leaves no --out behind
+        from ..inference.timeline import timeline_plot
+
+        timeline_plot(recording.samples, preds, Path(args.plot), Path(args.recording).name)
     if args.out:
         atomic_write(Path(args.out), text.encode())
     else:
         sys.stdout.write(text)
-    if args.plot:
-        from ..inference.timeline import timeline_plot
-
-        timeline_plot(samples, preds, Path(args.plot), Path(args.recording).name)
-    for line in _summary(preds, recording.warnings):
+    for line in _summary(preds, recording.summary, recording.warnings):
         print(line, file=sys.stderr if not args.out else sys.stdout)
     return 0
 
 
-def _summary(preds: Any, warnings: list[str]) -> list[str]:
-    """The calibration used, warnings, and time per activity, most first."""
-    lines = [f"warning: {w}" for w in warnings]
+def _summary(preds: Any, summary: str, warnings: list[str]) -> list[str]:
+    """What was read, the calibration used, warnings, and time per activity, most first."""
+    lines = [summary, *(f"warning: {w}" for w in warnings)]
     c = preds.calibration
     if c is not None and not c.own:
         lines.append("warning: the recording moves too little to find its upright pose; "
@@ -89,7 +101,7 @@ def _summary(preds: Any, warnings: list[str]) -> list[str]:
     elif c is not None:
         x, y, z = c.upright.tolist()
         mirrored = ", y mirrored (phone worn the other way round)" if c.mirrored else ""
-        lines.insert(0, f"calibrated: upright gravity ({x:.2f}, {y:.2f}, {z:.2f}) g{mirrored}")
+        lines.insert(1, f"calibrated: upright gravity ({x:.2f}, {y:.2f}, {z:.2f}) g{mirrored}")
     total = sum(preds.time_per_class().values())
     lines.append(f"{len(preds.start)} windows, {total / 60:.1f} min")
     for name, seconds in sorted(preds.time_per_class().items(), key=lambda kv: -kv[1]):

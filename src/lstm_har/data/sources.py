@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._files import read_member
 from ..errors import DataError
 from ..signal.filters import WINDOW
 
@@ -183,20 +183,6 @@ def read_uci_dir(folder: Path) -> tuple[UciSplit, UciSplit]:
 # file is ~15 MB and the whole zip (as UCI serves it, nested) ~60 MB.
 MAX_MEMBER_BYTES = 64 << 20
 MAX_NESTED_ZIP_BYTES = 256 << 20
-
-
-def read_member(archive: zipfile.ZipFile, name: str, where: str, cap: int) -> bytes:
-    """One archive member, read to at most ``cap`` bytes: a larger (or lying) member is
-    refused before it can exhaust memory, and a corrupt one is a ``DataError``."""
-    try:
-        with archive.open(name) as f:
-            data = f.read(cap + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
-        raise DataError(f"{where}: member '{name}' is corrupt ({e})") from None
-    if len(data) > cap:
-        raise DataError(f"{where}: member '{name}' unpacks to more than {cap >> 20} MB; "
-                        "not the UCI HAR release")  # fmt: skip
-    return data
 
 
 def read_uci_zip(path: Path) -> tuple[UciSplit, UciSplit]:

@@ -25,6 +25,7 @@ from ..models import Classifier
 from ..signal.calibration import UprightTracker, calibrate, samples_upright
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW, Windower
 from .export import ONNX_FILE, onnx_proba
+from .recording import Recording
 
 PRETRAINED = ("walking", "activity")
 ENGINES = ("auto", "torch", "onnx")
@@ -175,6 +176,21 @@ class Predictor:
             return Predictions(empty.start, empty.end, empty.proba, self.classes, calibration)
         start = np.concatenate([p.start for p in parts])
         proba = np.concatenate([p.proba for p in parts])
+        return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
+                           calibration)  # fmt: skip
+
+    def predict_recording(self, recording: Recording) -> Predictions:
+        """``Recording`` -> predictions over all its segments, times from its first sample.
+
+        A calibrated model reads every segment against the whole recording's upright pose.
+        """
+        upright = None
+        if self.spec.calibrated:
+            upright = samples_upright(recording.samples)
+        parts = [(s.start_s, self.predict(s.samples, upright=upright)) for s in recording.segments]
+        calibration = parts[0][1].calibration
+        start = np.concatenate([offset + p.start for offset, p in parts])
+        proba = np.concatenate([p.proba for _, p in parts])
         return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
                            calibration)  # fmt: skip
 

@@ -1,302 +1,346 @@
-"""Reading a person's own sensor recording into 50 Hz samples in g and rad/s.
+"""A person's recording, as any app exported it, into 50 Hz samples in g and rad/s.
 
-Two layouts:
-* one CSV with a header: a time column (or ``rate=`` without one), accelerometer x, y, z and
-  gyroscope x, y, z, names matched case-insensitively with common aliases;
-* two CSVs, as phone sensor-logging apps export them (accelerometer and gyroscope, each with
-  its own timestamps and x, y, z), aligned by linear interpolation on their common span.
-
-Other rates are resampled to 50 Hz (``scipy.signal.resample_poly``, which low-passes before
-decimating). Every problem is a ``DataError`` with a one-line message; short NaN gaps are
-filled by interpolation and reported in ``Recording.warnings``.
+``read_recording(path)`` recognises the export (``exports``), then settles what the files
+leave open, never silently: units from the header or the format, else from the data (the
+low-passed acceleration is ~9.8 in m/s^2 and ~1 in g; a gyroscope beyond 35 rad/s is in
+deg/s), the time unit from the header or from the values (ns, µs, ms since the epoch, or
+seconds), iOS signs turned into Android's. Flags override each. It refuses, with the reason
+and what to do: acceleration without gravity, a source rate below 20 Hz, no gyroscope,
+readings no phone makes, timestamps that go back, repeat or spread a few samples over days.
+Gaps over ``MAX_GAP_S`` split the recording into segments (nothing is invented across them);
+shorter ones are interpolated, with a warning. ``Recording.summary`` says what was read.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import scipy.signal
 
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ, WINDOW
+from .exports import Export, Stream, open_export
 
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 ACC_UNITS = {"g": 1.0, "m/s2": 1.0 / STANDARD_GRAVITY}
 GYRO_UNITS = {"rad/s": 1.0, "deg/s": math.pi / 180.0}
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
-MAX_GAP = 10  # samples: NaN runs up to 0.2 s at 50 Hz are interpolated, longer ones refused
+PLATFORMS = ("android", "ios")
+MIN_RATE_HZ = 20.0  # below this a 2.56 s window holds too little of a step to read it
+MAX_GAP_S = 5.0  # longer gaps split the recording; shorter ones are interpolated
+MAX_NAN_RUN = 10  # samples: missing-value runs up to this are interpolated, longer refused
 RATE_TOLERANCE = 0.01  # within 1 % of 50 Hz only jitter is corrected, no resampling
-
-_TIME = {"time", "t", "timestamp", "seconds", "sec", "secs", "times", "timeseconds", "elapsed",
-         "secondselapsed", "elapsedtime", "ts"}  # fmt: skip
-_ACC = ("acc", "accel", "acceleration", "accelerometer", "a", "totalacc")
-_GYRO = ("gyro", "gyr", "gyroscope", "rotationrate", "angularvelocity", "g", "w", "omega")
+GYRO_MAX_RAD_S = 35.0  # 2000 deg/s, the range of phone gyroscopes
+GRAVITY_RATIO = 1.0  # gravity's size over the motion's: below, gravity is missing
+PHONE_MAX_G = 64.0  # phones measure +-16 g; far past that a value is not a reading
 
 
 @dataclass
-class Recording:
-    """Samples at exactly 50 Hz: ``acc`` ``(T, 3)`` in g, ``gyro`` ``(T, 3)`` in rad/s."""
+class Segment:
+    """Samples at exactly 50 Hz from ``start_s`` (seconds after the recording's first)."""
 
-    acc: np.ndarray
-    gyro: np.ndarray
-    t0: float = 0.0  # time of the first sample, seconds, in the recording's own clock
-    source_rate_hz: float = SAMPLE_RATE_HZ
-    warnings: list[str] = field(default_factory=list)
+    start_s: float
+    acc: np.ndarray  # (T, 3) g
+    gyro: np.ndarray  # (T, 3) rad/s
 
     @property
     def samples(self) -> np.ndarray:
         return np.concatenate([self.acc, self.gyro], axis=1)  # (T, 6)
 
 
-def _norm(name: str) -> str:
-    name = re.sub(r"[\(\[].*?[\)\]]", "", str(name).lower())  # drop "(m/s^2)", "[g]"
-    return re.sub(r"[^a-z0-9]", "", name)
+@dataclass
+class Recording:
+    """A recording as 50 Hz segments; one unless gaps over ``MAX_GAP_S`` split it."""
+
+    segments: list[Segment]
+    t0: float = 0.0  # first sample's time in seconds, on the recording's clock
+    source_rate_hz: float = SAMPLE_RATE_HZ
+    summary: str = ""  # one line: app, files, rate, units, signs
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def acc(self) -> np.ndarray:
+        return np.concatenate([s.acc for s in self.segments])
+
+    @property
+    def gyro(self) -> np.ndarray:
+        return np.concatenate([s.gyro for s in self.segments])
+
+    @property
+    def samples(self) -> np.ndarray:
+        """All segments' samples end to end ``(T, 6)``."""
+        return np.concatenate([s.samples for s in self.segments])
 
 
-def _find(columns: list[str], prefixes: tuple[str, ...], axis: str) -> str | None:
-    wanted = {p + axis for p in prefixes} | {p + "axis" + axis for p in prefixes}
-    for col in columns:
-        if _norm(col) in wanted:
-            return col
-    return None
+def read_recording(
+    path: str | Path, gyro_path: str | Path | None = None, *, rate: float | None = None,
+    acc_unit: str | None = None, gyro_unit: str | None = None, time_unit: str | None = None,
+    platform: str | None = None,
+) -> Recording:  # fmt: skip
+    """A recording as 50 Hz samples in g and rad/s; see the module docstring.
+
+    Args:
+        path: a CSV, a folder or a zip as an app exported it; the accelerometer CSV when
+            ``gyro_path`` is given.
+        rate: sampling rate in Hz, only for files without a time column.
+        acc_unit, gyro_unit, time_unit, platform: override what the files say or suggest
+            (``ACC_UNITS``, ``GYRO_UNITS``, ``TIME_UNITS``, ``PLATFORMS``).
+    Raises:
+        DataError: anything that cannot be read right, in one line with what to do.
+    """
+    for label, value, table in (("acc_unit", acc_unit, ACC_UNITS),
+                                ("gyro_unit", gyro_unit, GYRO_UNITS),
+                                ("time_unit", time_unit, TIME_UNITS),
+                                ("platform", platform, PLATFORMS)):  # fmt: skip
+        if value is not None and value not in table:
+            raise DataError(f"{label} must be one of {', '.join(table)}, got {value!r}")
+    if rate is not None and not (math.isfinite(rate) and MIN_RATE_HZ <= rate <= 10_000):
+        raise DataError(f"rate must be a number of Hz in {MIN_RATE_HZ:g}..10000, got {rate}")
+    export = open_export(Path(path), None if gyro_path is None else Path(gyro_path))
+    warnings: list[str] = []
+    t_acc, time_desc = _seconds(export.acc, export, rate, time_unit)
+    acc = _fill(export.acc, warnings)
+    if export.gravity is not None:
+        t_grav, _ = _seconds(export.gravity, export, rate, time_unit)
+        acc = acc + _interp(t_acc, t_grav, _fill(export.gravity, warnings))
+    ios = export.ios_signs if platform is None else platform == "ios"
+    if ios:
+        acc = -acc  # iOS reads acceleration (and gravity) with the opposite sign to Android
+    acc_unit, acc_how = _acc_unit(acc, export, acc_unit)
+    acc = acc * ACC_UNITS[acc_unit]
+    _check_gravity(acc, export, acc_unit, acc_how)
+    if export.gyro is None:
+        raise DataError(f"{export.acc.name}: no gyroscope found; the models need accelerometer "
+                        "and gyroscope (record both, or give its file with --gyro)")  # fmt: skip
+    t_gyro, _ = _seconds(export.gyro, export, rate, time_unit)
+    gyro = _fill(export.gyro, warnings)
+    gyro_unit, gyro_how = _gyro_unit(gyro, export.gyro, gyro_unit)
+    gyro = gyro * GYRO_UNITS[gyro_unit]
+    _check_range(acc, "acceleration", "g", PHONE_MAX_G, export.acc.name)
+    _check_range(gyro, "rotation", "rad/s", 3 * GYRO_MAX_RAD_S, export.gyro.name)
+    source_rate = 1.0 / float(np.median(np.diff(t_acc)))
+    if source_rate < MIN_RATE_HZ:
+        raise DataError(f"{export.acc.name}: sampled at {source_rate:.3g} Hz; the models need "
+                        f"at least {MIN_RATE_HZ:g} Hz (record at 50 Hz or faster)")  # fmt: skip
+    t0, segments = _segments(t_acc, acc, t_gyro, gyro, source_rate, warnings, export.acc.name)
+    sign = "iOS signs turned to Android's" if ios else "Android axes"
+    summary = (f"read {export.app}: {'; '.join(export.notes) or export.acc.name}; "
+               f"{source_rate:.1f} Hz; acceleration in {acc_unit} ({acc_how}); gyroscope in "
+               f"{gyro_unit} ({gyro_how}); time {time_desc}; {sign}")  # fmt: skip
+    return Recording(segments, t0, source_rate, summary, warnings)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a CSV file")
-    with path.open("rb") as f:
-        head = f.read(4096)
-    if not head.strip():
-        raise DataError(f"{path}: file is empty")
-    if b"\x00" in head:
-        raise DataError(f"{path}: binary data, expected a CSV text file")
-    header = head.split(b"\n")[0]
-    sep = next((s for s in (",", ";", "\t") if s.encode() in header), ",")
-    try:
-        frame = pd.read_csv(path, sep=sep, engine="c", skipinitialspace=True)
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text, expected a CSV file") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty") from None
-    except pd.errors.ParserError as e:
-        detail = str(e).strip().splitlines()[-1]
-        raise DataError(f"{path}: malformed CSV ({detail})") from None
-    if frame.empty:
-        raise DataError(f"{path}: header only, no data rows")
-    return frame
-
-
-def _numeric(frame: pd.DataFrame, col: str, path: Path) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(frame[col]):
-        return np.asarray(frame[col].to_numpy(dtype=np.float64))
-    values = pd.to_numeric(frame[col], errors="coerce")
-    bad = values.isna() & frame[col].notna() & (frame[col].astype(str).str.strip() != "")
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{path}: non-numeric value {frame[col].iloc[row]!r} in column '{col}', "
-            f"data row {row + 1}"
-        )
-    return np.asarray(values.to_numpy(dtype=np.float64))
-
-
-def _columns(
-    frame: pd.DataFrame, path: Path, groups: dict[str, tuple[str, ...]]
-) -> dict[str, np.ndarray]:
-    cols = [str(c) for c in frame.columns]
-    out = {}
-    for name, prefixes in groups.items():
-        found = [_find(cols, prefixes, axis) for axis in "xyz"]
-        if None in found:
-            expected = f"{name}_x, {name}_y, {name}_z" if prefixes != ("",) else "x, y, z"
-            raise DataError(
-                f"{path}: no {name} columns (expected e.g. {expected}); found: {', '.join(cols)}"
-            )
-        out[name] = np.stack([_numeric(frame, c, path) for c in found if c is not None], axis=1)
-    return out
-
-
-def _time_column(frame: pd.DataFrame, path: Path) -> np.ndarray | None:
-    for col in frame.columns:
-        if _norm(col) in _TIME:
-            return _numeric(frame, str(col), path)
-    return None
-
-
-def _check_time(t: np.ndarray, path: Path) -> None:
+def _seconds(
+    stream: Stream, export: Export, rate: float | None, unit: str | None
+) -> tuple[np.ndarray, str]:
+    """The stream's time in seconds, checked, and how its unit was known."""
+    if stream.t is None:
+        rate = rate or export.rate_hz
+        if rate is None:
+            raise DataError(f"{stream.name}: no time column (time, timestamp, seconds…); "
+                            "pass --rate HZ")  # fmt: skip
+        return np.arange(len(stream.xyz)) / rate, f"none, {rate:g} Hz assumed"
+    if rate is not None:
+        raise DataError(f"{stream.name}: has a time column; --rate is only for files without one")
+    t = stream.t
     if not np.isfinite(t).all():
         row = int(np.flatnonzero(~np.isfinite(t))[0])
-        raise DataError(f"{path}: missing or non-finite time on data row {row + 1}")
-    dt = np.diff(t)
+        raise DataError(f"{stream.name}: missing or non-finite time on data row {row + 1}")
+    if len(t) < 2:
+        raise DataError(f"{stream.name}: {len(t)} sample(s); at least {WINDOW} needed")
+    how = "from the flag" if unit else "as the file says"
+    if unit is None:
+        unit = stream.time_unit
+    if unit is None:
+        unit, how = _time_unit(t, stream.name), "from its values"
+    seconds = t * TIME_UNITS[unit]
+    dt = np.diff(seconds)
     if (dt < 0).any():
         row = int(np.flatnonzero(dt < 0)[0]) + 2
-        raise DataError(
-            f"{path}: time goes backwards at data row {row} ({t[row - 2]} -> {t[row - 1]})"
-        )
+        raise DataError(f"{stream.name}: time goes backwards at data row {row} "
+                        f"({t[row - 2]} -> {t[row - 1]})")  # fmt: skip
     if (dt == 0).any():
         row = int(np.flatnonzero(dt == 0)[0]) + 2
-        raise DataError(f"{path}: time repeats at data row {row} (t = {t[row - 1]})")
+        raise DataError(f"{stream.name}: time repeats at data row {row} (t = {t[row - 1]})")
+    epoch = " since the epoch" if t[0] > 1e8 * (1 / TIME_UNITS[unit]) else ""
+    return seconds, f"in {unit}{epoch} ({how})"
 
 
-def _fill_gaps(values: np.ndarray, name: str, path: Path, warnings: list[str]) -> np.ndarray:
-    """Interpolate NaN/inf runs of at most MAX_GAP samples; refuse longer ones."""
+def _time_unit(t: np.ndarray, name: str) -> str:
+    """ns, µs, ms or s, from the size of the values (since the epoch) or of their steps."""
+    for unit, epoch_from in (("ns", 1e17), ("us", 1e14), ("ms", 1e11), ("s", 1e8)):
+        if t[0] >= epoch_from:
+            return unit  # 1e8 s is 1973: anything above is an epoch time in this unit
+    step = float(np.median(np.diff(t)))
+    for unit in ("s", "ms", "us", "ns"):
+        if 1.0 <= 1.0 / (step * TIME_UNITS[unit]) <= 10_000:  # a plausible rate in Hz
+            return unit
+    raise DataError(f"{name}: cannot tell the time unit (median step {step:g}); "
+                    "pass --time-unit s|ms|us|ns")  # fmt: skip
+
+
+def _fill(stream: Stream, warnings: list[str]) -> np.ndarray:
+    """Interpolate runs of up to ``MAX_NAN_RUN`` missing values; refuse longer ones."""
+    values = stream.xyz
     bad = ~np.isfinite(values)
     if not bad.any():
         return values
     values = values.copy()
-    for axis in range(values.shape[1]):
+    for axis in range(3):
         b = bad[:, axis]
         if not b.any():
             continue
         edges = np.diff(np.concatenate([[0], b.astype(np.int8), [0]]))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         longest = int((ends - starts).max())
-        if longest > MAX_GAP or b.all():
+        if longest > MAX_NAN_RUN or b.all():
             i = int(np.argmax(ends - starts))
-            raise DataError(
-                f"{path}: {longest} consecutive missing or non-finite {name} values "
-                f"(data rows {starts[i] + 1}-{ends[i]}); at most {MAX_GAP} can be filled"
-            )
+            raise DataError(f"{stream.name}: {longest} consecutive missing or non-finite "
+                            f"{'xyz'[axis]} values (data rows {starts[i] + 1}-{ends[i]}); "
+                            f"at most {MAX_NAN_RUN} can be filled")  # fmt: skip
         good = np.flatnonzero(~b)
         values[b, axis] = np.interp(np.flatnonzero(b), good, values[good, axis])
-        warnings.append(f"filled {int(b.sum())} missing {name} {'xyz'[axis]} value(s) "
-                        f"by interpolation in {len(starts)} gap(s)")  # fmt: skip
+        warnings.append(f"{Path(stream.name).name}: filled {int(b.sum())} missing "
+                        f"{'xyz'[axis]} value(s) in {len(starts)} gap(s)")  # fmt: skip
     return values
 
 
-def _to_50hz(t: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
-    """Uniform 50 Hz samples from timestamped ones; returns (samples, source rate)."""
-    dt = np.diff(t)
-    rate = 1.0 / float(np.median(dt))
-    if np.abs(dt - 1 / SAMPLE_RATE_HZ).max() < 1e-6:
-        return values, rate  # already on a 50 Hz grid: nothing to interpolate
+def _gravity_size(acc: np.ndarray) -> tuple[float, float]:
+    """Gravity's size in ``acc`` (the median length of 1-second means: motion averages out),
+    and that size over the motion's (the median RMS within a second).
+
+    The ratio tells gravity-free acceleration from acceleration with gravity whatever the
+    unit: the real exports here measured 0.14-0.39 without gravity, 3.6-6.4 with it.
+    """
+    n = len(acc) // 50 * 50 if len(acc) >= 50 else len(acc)
+    blocks = acc[:n].reshape(-1, min(50, n), 3)  # (B, 50, 3): 1-second blocks at 50 Hz or so
+    means = blocks.mean(axis=1)
+    size = float(np.median(np.linalg.norm(means, axis=1)))
+    motion = float(np.median(np.sqrt(((blocks - means[:, None]) ** 2).sum(-1).mean(1))))
+    return size, size / max(motion, 1e-9)
+
+
+def _acc_unit(acc: np.ndarray, export: Export, flag: str | None) -> tuple[str, str]:
+    if export.gravity_free:
+        raise DataError(export.gravity_hint)
+    if flag is not None:
+        return flag, "from the flag"
+    if export.acc.unit is not None:
+        return export.acc.unit, "as the file says"
+    size, ratio = _gravity_size(acc)
+    if size < 0.5 or ratio < GRAVITY_RATIO:
+        raise DataError(f"{export.acc.name}: the acceleration has no gravity in it (its "
+                        f"1-second means are {size:.2f} long, {ratio:.2f} of its motion); export "
+                        "total acceleration (with gravity), or give the gravity too")  # fmt: skip
+    if 0.5 <= size <= 2.0:
+        return "g", f"gravity reads {size:.2f}"
+    if 5.0 <= size <= 20.0:
+        return "m/s2", f"gravity reads {size:.1f}"
+    raise DataError(f"{export.acc.name}: cannot tell the acceleration unit (gravity reads "
+                    f"{size:.3g}); pass --acc-unit g|m/s2")  # fmt: skip
+
+
+def _check_gravity(acc: np.ndarray, export: Export, unit: str, how: str) -> None:
+    size, ratio = _gravity_size(acc)  # in g now
+    if ratio < GRAVITY_RATIO:
+        raise DataError(f"{export.acc.name}: the acceleration has no gravity in it (1-second "
+                        f"means {ratio:.2f} of its motion); export total acceleration")  # fmt: skip
+    if 0.6 <= size <= 1.6:
+        return
+    if how == "from the flag" and size > 4:
+        raise DataError(f"{export.acc.name}: gravity reads {size:.2f} g, not ~1 g: is it in "
+                        "m/s^2? pass --acc-unit m/s2")  # fmt: skip
+    if size > 4:
+        raise DataError(f"{export.acc.name}: gravity reads {size:.2f} g in {unit}, not ~1 g; "
+                        "pass --acc-unit g|m/s2")  # fmt: skip
+    raise DataError(f"{export.acc.name}: gravity reads {size:.2f} g, not ~1 g: the model needs "
+                    "total acceleration including gravity (or the data is in g but "
+                    "--acc-unit m/s2 was given)")  # fmt: skip
+
+
+def _gyro_unit(gyro: np.ndarray, stream: Stream, flag: str | None) -> tuple[str, str]:
+    top = float(np.percentile(np.abs(gyro), 99))
+    if flag is not None or stream.unit is not None:
+        unit = flag or stream.unit or "rad/s"
+        if unit == "rad/s" and top > GYRO_MAX_RAD_S:
+            raise DataError(f"{stream.name}: gyroscope reads up to {top:.0f} rad/s: is it in "
+                            "deg/s? pass --gyro-unit deg/s")  # fmt: skip
+        return unit, "from the flag" if flag else "as the file says"
+    if top > GYRO_MAX_RAD_S:
+        return "deg/s", f"up to {top:.0f}, past a phone's {GYRO_MAX_RAD_S:g} rad/s"
+    return "rad/s", f"up to {top:.2g}"
+
+
+def _check_range(values: np.ndarray, what: str, unit: str, limit: float, name: str) -> None:
+    too_big = np.abs(values) > limit
+    if too_big.any():
+        row = int(np.flatnonzero(too_big.any(axis=1))[0])
+        value = float(values[row][too_big[row]][0])
+        raise DataError(f"{name}: {what} of {value:.3g} {unit} on data row {row + 1}; no phone "
+                        f"measures past {limit:g} {unit}")  # fmt: skip
+
+
+def _segments(
+    t: np.ndarray, acc: np.ndarray, t_gyro: np.ndarray, gyro: np.ndarray, rate: float,
+    warnings: list[str], name: str,
+) -> tuple[float, list[Segment]]:  # fmt: skip
+    """Acceleration's times as the base, cut where either sensor pauses over ``MAX_GAP_S``;
+    returns the first kept sample's time and the segments, each from its offset to it."""
+    inside = (t >= t_gyro[0]) & (t <= t_gyro[-1])
+    gaps = np.flatnonzero(np.diff(t_gyro) > MAX_GAP_S)
+    for g in gaps:  # no sample inside a gyroscope pause
+        inside &= (t <= t_gyro[g]) | (t >= t_gyro[g + 1])
+    if inside.sum() < 2:
+        raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap")
+    t, acc = t[inside], acc[inside]
+    values = np.concatenate([acc, _interp(t, t_gyro, gyro)], axis=1)
+    cuts = set((np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1).tolist())
+    cuts |= {int(np.searchsorted(t, t_gyro[g + 1])) for g in gaps}
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(t)), len(t)]
+    grid = sum(
+        int((t[b - 1] - t[a]) * SAMPLE_RATE_HZ) + 1
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    )
+    if grid > 4 * len(t) * SAMPLE_RATE_HZ / rate + 1000:
+        raise DataError(f"{name}: its timestamps spread {len(t)} samples over "
+                        f"{grid / SAMPLE_RATE_HZ / 3600:.1f} h; are they right?")  # fmt: skip
+    short = np.diff(t) > 0.2
+    if short.any():
+        warnings.append(f"interpolated across {int(short.sum())} pause(s) of 0.2-{MAX_GAP_S:g} s")
+    segments, dropped = [], 0
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        if (t[b - 1] - t[a]) * SAMPLE_RATE_HZ + 1 < WINDOW:
+            dropped += 1
+            continue
+        samples = _to_50hz(t[a:b] - t[a], values[a:b], rate)
+        segments.append(Segment(float(t[a] - t[0]), samples[:, :3], samples[:, 3:]))
+    if len(bounds) > 2:
+        left_out = f"; {dropped} shorter than one window left out" if dropped else ""
+        warnings.append(f"split into {len(bounds) - 1} segments at pauses over "
+                        f"{MAX_GAP_S:g} s{left_out}")  # fmt: skip
+    if not segments:
+        raise DataError(f"{name}: {(t[-1] - t[0]):.2f} s of samples; at least {WINDOW} "
+                        f"({WINDOW / SAMPLE_RATE_HZ:.2f} s at 50 Hz) make one window")  # fmt: skip
+    return float(t[0]), segments
+
+
+def _to_50hz(t: np.ndarray, values: np.ndarray, rate: float) -> np.ndarray:
+    """Uniform 50 Hz samples from timestamped ones (``t`` from 0, no long gaps)."""
+    if np.abs(np.diff(t) - 1 / SAMPLE_RATE_HZ).max(initial=0) < 1e-6:
+        return values  # already on a 50 Hz grid: nothing to interpolate
     if abs(rate / SAMPLE_RATE_HZ - 1) <= RATE_TOLERANCE:
-        grid = t[0] + np.arange(int((t[-1] - t[0]) * SAMPLE_RATE_HZ) + 1) / SAMPLE_RATE_HZ
-        return _interp(grid, t, values), rate
-    uniform = t[0] + np.arange(int((t[-1] - t[0]) * rate) + 1) / rate  # de-jitter first
+        return _interp(np.arange(int(t[-1] * SAMPLE_RATE_HZ) + 1) / SAMPLE_RATE_HZ, t, values)
+    uniform = np.arange(int(t[-1] * rate) + 1) / rate  # de-jitter first
     ratio = Fraction(SAMPLE_RATE_HZ / rate).limit_denominator(200)
-    resampled = scipy.signal.resample_poly(
+    resampled: np.ndarray = scipy.signal.resample_poly(
         _interp(uniform, t, values), ratio.numerator, ratio.denominator, axis=0, padtype="line"
     )
-    return resampled, rate
+    return resampled
 
 
 def _interp(grid: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(grid, t, values[:, k]) for k in range(values.shape[1])], axis=1)
-
-
-def _check_units(acc: np.ndarray, gyro: np.ndarray, path: Path) -> None:
-    acc_mag = float(np.median(np.linalg.norm(acc, axis=1)))
-    if acc_mag > 4:
-        raise DataError(
-            f"{path}: median |acceleration| is {acc_mag:.2f} g, not ~1 g: "
-            "is it in m/s^2? pass --acc-unit m/s2"
-        )
-    if acc_mag < 0.3:
-        raise DataError(
-            f"{path}: median |acceleration| is {acc_mag:.3f} g, not ~1 g: the model needs total "
-            "acceleration including gravity (or the data is in g but --acc-unit m/s2 was given)"
-        )
-    gyro_max = float(np.percentile(np.abs(gyro), 99))
-    if gyro_max > 35:  # 2000 deg/s, the range of phone gyroscopes
-        raise DataError(
-            f"{path}: gyroscope reads up to {gyro_max:.0f} rad/s: is it in deg/s? "
-            "pass --gyro-unit deg/s"
-        )
-
-
-def _two_file_layout(folder: Path) -> tuple[Path, Path]:
-    """Accelerometer and gyroscope CSVs in one folder, as phone logging apps export them."""
-    csvs = sorted(folder.glob("*.csv"))
-    acc = [p for p in csvs if p.stem.lower().startswith("acc")]
-    gyro = [p for p in csvs if p.stem.lower().startswith(("gyr", "rot"))]
-    if len(acc) != 1 or len(gyro) != 1:
-        raise DataError(
-            f"{folder}: is a directory; expected one accelerometer*.csv and one gyroscope*.csv "
-            f"in it (found {len(acc)} and {len(gyro)}), or give a CSV file"
-        )
-    return acc[0], gyro[0]
-
-
-def read_recording(
-    path: str | Path,
-    gyro_path: str | Path | None = None,
-    *,
-    rate: float | None = None,
-    acc_unit: str = "g",
-    gyro_unit: str = "rad/s",
-    time_unit: str = "s",
-) -> Recording:
-    """A recording as 50 Hz samples in g and rad/s (see the module docstring for layouts).
-
-    Args:
-        path: one CSV; the accelerometer CSV when ``gyro_path`` is given; or a folder
-            holding one ``accelerometer*.csv`` and one ``gyroscope*.csv``.
-        rate: sampling rate in Hz, for a file without a time column.
-        acc_unit, gyro_unit, time_unit: units of the values (see ``ACC_UNITS``...).
-    Returns:
-        ``Recording`` with ``acc`` and ``gyro`` ``(T, 3)`` at 50 Hz.
-    Raises:
-        DataError: anything wrong with the files, in one line.
-    """
-    for label, value, table in (("acc_unit", acc_unit, ACC_UNITS),
-                                ("gyro_unit", gyro_unit, GYRO_UNITS),
-                                ("time_unit", time_unit, TIME_UNITS)):  # fmt: skip
-        if value not in table:
-            raise DataError(f"{label} must be one of {', '.join(table)}, got {value!r}")
-    if rate is not None and not (math.isfinite(rate) and rate > 0):
-        raise DataError(f"rate must be a positive number of Hz, got {rate}")
-    path = Path(path)
-    warnings: list[str] = []
-    if gyro_path is None and path.is_dir():
-        path, gyro_path = _two_file_layout(path)
-    if gyro_path is None:
-        frame = _read_csv(path)
-        cols = _columns(frame, path, {"acc": _ACC, "gyro": _GYRO})
-        values = np.concatenate([cols["acc"], cols["gyro"]], axis=1)
-        t = _time_column(frame, path)
-        if t is not None:
-            t = t * TIME_UNITS[time_unit]
-        elif rate is not None:
-            t = np.arange(len(values)) / rate
-        else:
-            raise DataError(f"{path}: no time column (time, timestamp, seconds…); pass --rate HZ")
-        _check_time(t, path)
-        values = _fill_gaps(values, "sensor", path, warnings)
-    else:
-        parts = []
-        for p in (path, Path(gyro_path)):
-            frame = _read_csv(p)
-            xyz = _columns(frame, p, {"sensor": ("", *_ACC, *_GYRO)})["sensor"]
-            tp = _time_column(frame, p)
-            if tp is None:
-                raise DataError(f"{p}: no time column; two-file recordings need timestamps")
-            tp = tp * TIME_UNITS[time_unit]
-            _check_time(tp, p)
-            parts.append((tp, _fill_gaps(xyz, "sensor", p, warnings)))
-        (ta, acc), (tg, gyro) = parts
-        start, end = max(ta[0], tg[0]), min(ta[-1], tg[-1])
-        if end <= start:
-            raise DataError(f"{path} and {gyro_path}: their time spans do not overlap")
-        t = ta[(ta >= start) & (ta <= end)]
-        values = np.concatenate([_interp(t, ta, acc), _interp(t, tg, gyro)], axis=1)
-    if len(t) < 2:
-        raise DataError(f"{path}: {len(t)} sample(s); at least {WINDOW} (2.56 s at 50 Hz) needed")
-    samples, source_rate = _to_50hz(t, values)
-    samples[:, :3] *= ACC_UNITS[acc_unit]
-    samples[:, 3:] *= GYRO_UNITS[gyro_unit]
-    if len(samples) < WINDOW:
-        raise DataError(
-            f"{path}: {len(samples)} samples at 50 Hz ({len(samples) / SAMPLE_RATE_HZ:.2f} s); "
-            f"at least {WINDOW} (2.56 s) are needed for one window"
-        )
-    _check_units(samples[:, :3], samples[:, 3:], path)
-    return Recording(samples[:, :3], samples[:, 3:], float(t[0]), source_rate, warnings)

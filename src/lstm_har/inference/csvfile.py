@@ -1,0 +1,117 @@
+"""Reading one CSV table safely: whatever the file holds, a ``DataError`` in one line or a table.
+
+Refused before pandas sees the file: missing paths, folders, FIFOs and other non-regular
+files (a FIFO would block forever), empty or binary files, and a first line without a line
+break in its first 64 KB (a file whose newlines were lost; pandas parses such a header in
+quadratic time). Cells quoted in messages are cut to 40 characters.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+MAX_HEADER_BYTES = 64 << 10
+_UNIT = re.compile(r"[\(\[]([^\)\]]*)[\)\]]")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV's columns as written, and its rows; ``name`` is what messages call it."""
+
+    name: str
+    columns: tuple[str, ...]
+    frame: pd.DataFrame
+
+
+def clip(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def read_table(source: Path | bytes, name: str) -> Table:
+    """A CSV file (or the bytes of an archive member) as a ``Table``; see the module docstring."""
+    head = _head_of_file(source) if isinstance(source, Path) else source[:MAX_HEADER_BYTES]
+    if not head.strip():
+        raise DataError(f"{name}: file is empty")
+    if b"\x00" in head:
+        raise DataError(f"{name}: binary data, expected a CSV text file")
+    if b"\n" not in head and len(head) >= MAX_HEADER_BYTES:
+        raise DataError(f"{name}: no line break in its first {MAX_HEADER_BYTES >> 10} KB; "
+                        "not a CSV table")  # fmt: skip
+    header = head.split(b"\n")[0]
+    sep = next((s for s in (";", "\t", ",") if s.encode() in header), ",")
+    try:
+        frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source),
+                            sep=sep, engine="c", skipinitialspace=True)  # fmt: skip
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not UTF-8 text, expected a CSV file") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: file is empty") from None
+    except pd.errors.ParserError as e:
+        detail = str(e).strip().splitlines()[-1][:120]
+        raise DataError(f"{name}: malformed CSV ({detail})") from None
+    if frame.empty:
+        raise DataError(f"{name}: header only, no data rows")
+    return Table(name, tuple(str(c) for c in frame.columns), frame)
+
+
+def _head_of_file(path: Path) -> bytes:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{path}: is a directory, expected a CSV file")
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{path}: not a regular file (a pipe or a device?); give a CSV file")
+    with path.open("rb") as f:
+        return f.read(MAX_HEADER_BYTES)
+
+
+def numeric(table: Table, column: str) -> np.ndarray:
+    """A column as float64; empty cells are NaN, any other non-number is refused."""
+    values = table.frame[column]
+    if pd.api.types.is_numeric_dtype(values):
+        return np.asarray(values.to_numpy(dtype=np.float64))
+    parsed = pd.to_numeric(values, errors="coerce")
+    bad = parsed.isna() & values.notna() & (values.astype(str).str.strip() != "")
+    bad &= ~values.astype(str).str.strip().str.lower().isin(["nan", "inf", "-inf"])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{table.name}: non-numeric value {clip(values.iloc[row])} in column "
+                        f"{clip(column)}, data row {row + 1}")  # fmt: skip
+    return np.asarray(parsed.to_numpy(dtype=np.float64))
+
+
+def normalise(column: str) -> str:
+    """``"Acceleration x (m/s^2)"`` -> ``"accelerationx"``: lower case, units and marks gone."""
+    name = _UNIT.sub("", column.lower())
+    return re.sub(r"[^a-z0-9]", "", name)
+
+
+def unit_of(column: str) -> str | None:
+    """The unit written in a column's name, normalised, or None.
+
+    ``(m/s^2)``, ``(m/s²)``, ``[m/s2]`` -> ``m/s2``; ``(G)``, ``(g)`` -> ``g``; ``(rad/s)``;
+    ``[deg/s]``, ``(°/s)`` -> ``deg/s``; ``(s)``, ``(ms)``, ``in ms`` -> ``s``, ``ms``...
+    """
+    found = _UNIT.findall(column)
+    text = found[-1] if found else ""
+    if not text:
+        words = column.lower().split()
+        text = words[-1] if len(words) > 2 and words[-2] == "in" else ""
+    text = text.strip().lower().replace(" ", "").replace("²", "2").replace("^", "")
+    text = text.replace("µ", "u").replace("μ", "u").replace("°", "deg")
+    return {"m/s2": "m/s2", "ms-2": "m/s2", "g": "g", "rad/s": "rad/s", "deg/s": "deg/s",
+            "dps": "deg/s", "s": "s", "sec": "s", "ms": "ms", "us": "us",
+            "ns": "ns"}.get(text)  # fmt: skip

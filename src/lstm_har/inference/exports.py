@@ -1,0 +1,277 @@
+"""What phone apps export, recognised from the files themselves: ``open_export(path)``.
+
+Formats, each from its own documentation and real exports:
+
+* **Sensor Logger** (Android, iOS), a folder or its zip: one CSV per sensor with columns
+  ``time`` (ns since the epoch), ``seconds_elapsed``, ``z, y, x``; ``TotalAcceleration.csv``
+  (with gravity) is preferred, else ``Accelerometer.csv`` (gravity removed) plus
+  ``Gravity.csv``; ``Gyroscope.csv``; ``*Uncalibrated.csv`` only when nothing else is there.
+  ``Metadata.csv`` names the platform: iOS acceleration has the opposite sign to Android's.
+* **phyphox**, a folder or zip: ``Accelerometer.csv`` (or ``Acceleration.csv``) with
+  ``"Time (s)","X (m/s^2)"…`` or ``"time","Acceleration x"…`` headers, ``Gyroscope.csv``,
+  ``meta/device.csv``; phyphox uses Android's axes and m/s^2 on every platform.
+* **SensorLog** (iOS): ``accelerometerAccelerationX(G)``, ``gyroRotationX(rad/s)``.
+* **AndroSensor**: ``;``-separated, ``ACCELEROMETER X (m/s²)``, ``Time since start in ms``.
+* **MotionSense** / Core Motion: ``userAcceleration.x`` + ``gravity.x`` in g (iOS signs),
+  ``rotationRate.x`` rad/s, 50 Hz without a time column.
+* Any CSV with a time column and x, y, z columns (units in the header when given), or two
+  single-sensor CSVs (``--gyro``).
+
+This module only finds the streams and what the files say of them; ``recording`` decides
+units the files leave open, aligns, checks and resamples.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._files import read_member
+from ..errors import DataError
+from .csvfile import Table, clip, normalise, numeric, read_table, unit_of
+
+MAX_MEMBER_BYTES = 2 << 30  # one CSV in an export zip: a week at 100 Hz is ~1.5 GB
+
+# Column-name prefixes (normalised, before the axis letter) by what they measure.
+ACC = ("acc", "accel", "acceleration", "accelerometer", "a", "totalacc", "totalacceleration",
+       "accelerometeracceleration", "accelerationincludinggravity")  # fmt: skip
+USER_ACC = ("useracceleration", "linearacceleration", "linearacc", "linacc")
+GRAVITY = ("gravity", "grav")
+GYRO = ("gyro", "gyr", "gyroscope", "rotationrate", "angularvelocity", "g", "w", "omega",
+        "gyrorotation")  # fmt: skip
+TIME = {"time", "t", "timestamp", "seconds", "sec", "secs", "times", "timeseconds", "elapsed",
+        "secondselapsed", "elapsedtime", "ts", "timesincestartinms",
+        "accelerometertimestampsincereboot", "timestampsincereboot"}  # fmt: skip
+
+
+@dataclass
+class Stream:
+    """One sensor's samples as a file holds them (x, y, z in the file's own units)."""
+
+    name: str  # file, or archive!member, for messages
+    t: np.ndarray | None  # (N,) time values as written; None when the file has no time column
+    xyz: np.ndarray  # (N, 3)
+    unit: str | None  # "g", "m/s2", "rad/s", "deg/s" when the header or the format says
+    time_unit: str | None  # "s", "ms", "us", "ns" when the header or the format says
+
+
+@dataclass
+class Export:
+    """What a recording's files hold: acceleration, and if found gyroscope and gravity."""
+
+    app: str
+    acc: Stream
+    gyro: Stream | None
+    gravity: Stream | None = None  # to add to a gravity-free ``acc``
+    gravity_free: bool = False  # ``acc`` is known to have gravity removed, and nothing adds it
+    gravity_hint: str = ""  # what to give instead, for the refusal
+    ios_signs: bool = False  # acceleration reads minus Android's (iOS, Core Motion)
+    rate_hz: float | None = None  # the format's rate, for files without a time column
+    notes: list[str] = field(default_factory=list)
+
+
+def open_export(path: Path, gyro_path: Path | None = None) -> Export:
+    """Recognise the export at ``path`` (a CSV, a folder or a zip); see the module docstring."""
+    if gyro_path is not None:
+        acc, gyro = (_single(read_table(p, str(p))) for p in (path, gyro_path))
+        return Export("two CSV files", acc, gyro)
+    if path.is_dir():
+        files = {str(p.relative_to(path)): p for p in sorted(path.rglob("*.csv"))}
+        if not files:
+            raise DataError(f"{path}: is a directory with no CSV files; give a CSV file, or "
+                            "the folder or zip a phone app exported")  # fmt: skip
+        if len(files) == 1:  # a folder holding one CSV: that file
+            return _combined(read_table(*[(p, str(p)) for p in files.values()][0]))
+        return _folder(list(files), str(path), lambda f: read_table(files[f], str(files[f])))
+    if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
+        return _zip(path)
+    return _combined(read_table(path, str(path)))
+
+
+def _zip(path: Path) -> Export:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError(f"{path}: not a readable zip archive ({e})") from None
+    with archive:
+        names = [n for n in archive.namelist()
+                 if n.lower().endswith(".csv") and not Path(n).name.startswith("._")]  # fmt: skip
+
+        def read(name: str) -> Table:
+            where = f"{path}!{name}"
+            return read_table(read_member(archive, name, str(path), MAX_MEMBER_BYTES), where)
+
+        return _folder(names, str(path), read)
+
+
+def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Export:
+    """Sensor Logger or phyphox, from the files' names (one sensor per file)."""
+    stems = {name: normalise(Path(name).stem) for name in names}
+
+    def pick(*keys: str, without: tuple[str, ...] = ()) -> str | None:
+        found = [n for n, s in stems.items()
+                 if any(k in s for k in keys) and not any(w in s for w in without)]  # fmt: skip
+        if len(found) > 1:
+            raise DataError(f"{where}: more than one recording here ({', '.join(found)}); "
+                            "give one accelerometer CSV and --gyro its gyroscope CSV")  # fmt: skip
+        return found[0] if found else None
+
+    meta = pick("metadata")
+    device = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
+        "metadevice")), None)  # fmt: skip
+    total = pick("totalacceleration")
+    user = pick("linearacceleration", "useracceleration")
+    acc = pick("accelerometer", "acceleration", "acc",
+               without=("uncalibrated", "total", "linear", "user"))  # fmt: skip
+    gravity = pick("gravity")
+    gyro = pick("gyroscope", "gyro", "gyr", without=("uncalibrated",))
+    acc_raw, gyro_raw = pick("accelerometeruncalibrated"), pick("gyroscopeuncalibrated")
+    first = total or acc or user or acc_raw
+    if first is None:
+        raise DataError(f"{where}: no accelerometer CSV found (looked for TotalAcceleration, "
+                        "Accelerometer, Acceleration, Linear Acceleration)")  # fmt: skip
+    sensor_logger = meta is not None or any(
+        normalise(c) == "secondselapsed" for c in read(first).columns
+    )
+    notes: list[str] = []
+    main = first
+    if main == acc_raw:
+        notes.append(f"only {acc_raw} for the accelerometer")
+    if gyro is None and gyro_raw is not None:
+        gyro = gyro_raw
+        notes.append(f"only {gyro_raw} for the gyroscope")
+    gyro_stream = None if gyro is None else _single(read(gyro))
+    export = Export("CSV folder", _single(read(main)), gyro_stream)
+    free = main == user or (sensor_logger and main == acc)
+    if free and gravity is not None:
+        export.gravity = _single(read(gravity))
+    elif free:
+        export.gravity_free = True
+        export.gravity_hint = (f"{where}: {main} has gravity removed; use "
+                               "TotalAcceleration.csv, or give Gravity.csv beside it")  # fmt: skip
+    if sensor_logger:
+        if meta is not None:
+            ios = _sensor_logger_ios(read(meta))
+            export.app = "Sensor Logger (iOS)" if ios else "Sensor Logger (Android)"
+        elif acc_raw is not None:
+            ios = _ios_from_raw(_single(read(acc_raw)))
+            platform = "iOS" if ios else "Android"
+            export.app = f"Sensor Logger ({platform}, from its raw accelerometer)"
+        else:
+            ios = False
+            export.app = "Sensor Logger (platform unknown: Android axes assumed)"
+        export.ios_signs = ios
+    elif device is not None:
+        export.app = "phyphox" + (" (iOS)" if _phyphox_brand(read(device)) == "apple" else "")
+        export.acc.unit = export.acc.unit or "m/s2"  # phyphox writes m/s^2 on every platform
+        if export.gyro is not None:
+            export.gyro.unit = export.gyro.unit or "rad/s"
+    used = [main, gravity if export.gravity else None, gyro]
+    export.notes = [*notes, "files: " + ", ".join(Path(n).name for n in used if n)]
+    return export
+
+
+def _sensor_logger_ios(table: Table) -> bool:
+    cols = {normalise(c): c for c in table.columns}
+    platform = str(table.frame[cols["platform"]].iloc[0]).lower() if "platform" in cols else ""
+    standard = next((c for k, c in cols.items() if "standard" in k), None)
+    standardised = standard is not None and str(table.frame[standard].iloc[0]).lower() in {
+        "true", "1", "yes"}  # fmt: skip
+    return platform == "ios" and not standardised
+
+
+def _phyphox_brand(table: Table) -> str:
+    rows = dict(zip(table.frame.iloc[:, 0].astype(str), table.frame.iloc[:, 1].astype(str),
+                    strict=True))  # fmt: skip
+    return str(rows.get("deviceBrand", "")).lower()
+
+
+def _ios_from_raw(raw: Stream) -> bool:
+    """Sensor Logger's raw accelerometer is in g on iOS and m/s^2 on Android."""
+    magnitude = np.nanmedian(np.linalg.norm(raw.xyz, axis=1))
+    return bool(0.5 < magnitude < 2)
+
+
+def _axes(table: Table, prefixes: tuple[str, ...]) -> list[str] | None:
+    """The x, y, z columns whose normalised names are a prefix in ``prefixes`` plus the axis
+    (or ``prefix + "axis" + axis``); two columns for one axis are refused."""
+    found: list[str] = []
+    for axis in "xyz":
+        wanted = {p + axis for p in prefixes} | {p + "axis" + axis for p in prefixes}
+        hits = [c for c in table.columns if normalise(c) in wanted]
+        if len(hits) > 1:
+            raise DataError(f"{table.name}: columns {', '.join(map(clip, hits))} could each be "
+                            f"the {axis} axis; keep one")  # fmt: skip
+        if not hits:
+            return None
+        found.append(hits[0])
+    return found
+
+
+def _time(table: Table) -> tuple[np.ndarray | None, str | None]:
+    hits = [c for c in table.columns if normalise(c) in TIME]
+    if not hits:
+        return None, None
+    # Sensor Logger writes both: ns since the epoch, and seconds_elapsed
+    column = next((c for c in hits if normalise(c) == "time"), hits[0])
+    unit = unit_of(column) or ("ms" if normalise(column) == "timesincestartinms" else None)
+    return numeric(table, column), unit
+
+
+def _stream(table: Table, columns: list[str], unit: str | None = None) -> Stream:
+    t, time_unit = _time(table)
+    xyz = np.stack([numeric(table, c) for c in columns], axis=1)
+    units = {unit_of(c) for c in columns} - {None}
+    if len(units) > 1:
+        raise DataError(f"{table.name}: its x, y, z columns name different units")
+    return Stream(table.name, t, xyz, units.pop() if units else unit, time_unit)
+
+
+def _single(table: Table) -> Stream:
+    """A one-sensor file: a time column and x, y, z (bare, or with any sensor prefix)."""
+    for prefixes in (("",), ACC, USER_ACC, GRAVITY, GYRO):
+        columns = _axes(table, prefixes)
+        if columns is not None:
+            return _stream(table, columns)
+    raise DataError(f"{table.name}: no x, y, z columns (expected e.g. x, y, z or acc_x...); "
+                    f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
+
+
+def _combined(table: Table) -> Export:
+    """One CSV holding accelerometer and gyroscope columns (and perhaps gravity)."""
+    names = {normalise(c) for c in table.columns}
+    gyro_cols = _axes(table, GYRO)
+    gyro = None if gyro_cols is None else _stream(table, gyro_cols)
+    if {"useraccelerationx", "gravityx"} <= names:  # Core Motion: MotionSense, many iOS apps
+        user = _stream(table, _axes(table, ("useracceleration",)) or [], "g")
+        grav = _stream(table, _axes(table, GRAVITY) or [], "g")
+        if gyro is not None and gyro.unit is None:
+            gyro.unit = "rad/s"
+        note = "Core Motion: g, iOS signs, 50 Hz if untimed"
+        return Export("Core Motion CSV (MotionSense layout)", user, gyro, grav, ios_signs=True,
+                      rate_hz=50.0, notes=[note])  # fmt: skip
+    acc_cols = _axes(table, ACC)
+    app = "CSV"
+    if "accelerometeraccelerationx" in names:
+        app = "SensorLog (iOS)"
+    elif "timesincestartinms" in names:
+        app = "AndroSensor"
+    if acc_cols is None:
+        user_cols = _axes(table, USER_ACC)
+        if user_cols is None:
+            raise DataError(f"{table.name}: no acc columns (expected e.g. acc_x, acc_y, acc_z); "
+                            f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
+        grav_cols = _axes(table, GRAVITY)
+        gravity = None if grav_cols is None else _stream(table, grav_cols)
+        export = Export(app, _stream(table, user_cols), gyro, gravity, gravity_free=not grav_cols)
+        export.gravity_hint = f"{table.name} holds linear (gravity-free) acceleration only"
+    else:
+        export = Export(app, _stream(table, acc_cols), gyro)
+    if app.startswith("SensorLog"):
+        export.ios_signs = True
+        export.acc.unit = export.acc.unit or "g"
+    return export

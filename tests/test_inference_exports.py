@@ -1,0 +1,139 @@
+"""Phone-app exports, written by the tests in each app's own layout, read with no flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import (
+    write_androsensor,
+    write_generic,
+    write_motionsense,
+    write_phyphox,
+    write_sensor_logger,
+    write_sensorlog,
+    zip_folder,
+)
+
+from lstm_har.cli import main
+from lstm_har.errors import DataError
+from lstm_har.inference.recording import read_recording
+
+
+def walk_then_sit(seconds: float = 40.0, rate: float = 50.0):
+    """(t, acc g, gyro rad/s): gait-like motion upright (x up), then still and tilted."""
+    t = np.arange(int(seconds * rate)) / rate
+    half = len(t) // 2
+    acc = np.zeros((len(t), 3))
+    acc[:half] = np.stack([1 + 0.3 * np.sin(11 * t[:half]), 0.2 * np.sin(11 * t[:half]) - 0.2,
+                           0 * t[:half]], axis=1)  # fmt: skip
+    acc[half:] = [0.8, 0.5, 0.3]
+    gyro = np.zeros((len(t), 3))
+    gyro[:half, 0] = 0.5 * np.cos(11 * t[:half])
+    rng = np.random.default_rng(0)
+    return t, acc + rng.normal(scale=0.01, size=acc.shape), gyro
+
+
+FORMATS = {
+    "sensor-logger-android": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w),
+    "sensor-logger-android-split": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w,
+                                                                          split=True),
+    "sensor-logger-ios": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w,
+                                                                platform="ios", split=True),
+    "sensor-logger-zip": lambda p, t, a, w: zip_folder(write_sensor_logger(p / "sl", t, a, w),
+                                                       p / "export.zip"),
+    "phyphox": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w),
+    "phyphox-custom-zip": lambda p, t, a, w: zip_folder(
+        write_phyphox(p / "ph", t, a, w, custom=True, brand="Apple"), p / "ph.zip"),
+    "sensorlog": lambda p, t, a, w: write_sensorlog(p / "sensorlog.csv", t, a, w),
+    "androsensor": lambda p, t, a, w: write_androsensor(p / "andro.csv", t, a, w),
+    "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),
+    "generic-header-units": lambda p, t, a, w: write_generic(p / "r.csv", t, a, w),
+}  # fmt: skip
+APPS = {"sensor-logger-android": "Sensor Logger (Android)",
+        "sensor-logger-ios": "Sensor Logger (iOS)", "phyphox": "phyphox",
+        "phyphox-custom-zip": "phyphox (iOS)", "sensorlog": "SensorLog",
+        "androsensor": "AndroSensor", "motionsense": "Core Motion"}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_reads_back_what_was_written(tmp_path, fmt):
+    t, acc, gyro = walk_then_sit()
+    path = FORMATS[fmt](tmp_path, t, acc, gyro)
+    rec = read_recording(path)
+    assert len(rec.segments) == 1 and abs(len(rec.acc) - len(t)) <= 2
+    n = min(len(rec.acc), len(t))
+    # AndroSensor writes 4 decimals; the rest 9 digits
+    tol = 1e-3 if fmt == "androsensor" else 1e-6
+    np.testing.assert_allclose(rec.acc[:n], acc[:n], atol=tol)
+    np.testing.assert_allclose(rec.gyro[:n], gyro[:n], atol=tol)
+    if fmt in APPS:
+        assert APPS[fmt] in rec.summary, rec.summary
+
+
+def test_units_and_times_are_detected_from_the_values(tmp_path):
+    t, acc, gyro = walk_then_sit()
+    import pandas as pd
+
+    frame = pd.DataFrame({"timestamp": np.round(1.7e12 + t * 1000).astype(np.int64)})
+    for k, axis in enumerate("xyz"):
+        frame[f"acc_{axis}"] = acc[:, k] * 9.80665
+    for k, axis in enumerate("xyz"):
+        frame[f"gyro_{axis}"] = np.degrees(gyro[:, k]) * 100  # a spinning phone, in deg/s
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    rec = read_recording(tmp_path / "r.csv")
+    assert "in m/s2 (gravity reads 9." in rec.summary and "ms since the epoch" in rec.summary
+    assert "gyroscope in deg/s" in rec.summary
+    np.testing.assert_allclose(rec.acc, acc, atol=1e-9)
+    np.testing.assert_allclose(rec.gyro, gyro * 100, atol=1e-9)
+
+
+def test_flags_override_what_the_file_says(tmp_path):
+    t, acc, gyro = walk_then_sit()
+    folder = write_sensor_logger(tmp_path / "sl", t, acc, gyro, platform="ios", split=True)
+    assert "iOS signs turned" in read_recording(folder).summary
+    flipped = read_recording(folder, platform="android")
+    np.testing.assert_allclose(flipped.acc, -read_recording(folder).acc, atol=1e-9)
+
+
+def test_gravity_free_acceleration_is_refused_with_what_to_give(tmp_path, capsys):
+    t, acc, gyro = walk_then_sit()
+    folder = write_sensor_logger(tmp_path / "sl", t, acc, gyro, split=True)
+    (folder / "Gravity.csv").unlink()
+    assert main(["predict", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Accelerometer.csv has gravity removed; use TotalAcceleration.csv" in err
+    # the same file given alone: no name to go by, the values tell
+    assert main(["predict", str(folder / "Accelerometer.csv"), "--gyro",
+                 str(folder / "Gyroscope.csv")]) == 2  # fmt: skip
+    assert "no gravity in it" in capsys.readouterr().err
+
+
+def test_two_recordings_in_one_folder_and_accelerometer_only(tmp_path, capsys):
+    t, acc, gyro = walk_then_sit()
+    folder = write_phyphox(tmp_path / "ph", t, acc, gyro)
+    (folder / "Accelerometer_2.csv").write_text((folder / "Accelerometer.csv").read_text())
+    assert main(["predict", str(folder)]) == 2
+    assert "more than one recording here" in capsys.readouterr().err
+    (folder / "Accelerometer_2.csv").unlink()
+    (folder / "Gyroscope.csv").unlink()
+    assert main(["predict", str(folder)]) == 2
+    assert "no gyroscope found" in capsys.readouterr().err
+
+
+def test_low_rate_is_refused(tmp_path, capsys):
+    t, acc, gyro = walk_then_sit(seconds=200, rate=5)
+    path = write_androsensor(tmp_path / "a.csv", t, acc, gyro)
+    assert main(["predict", str(path)]) == 2
+    assert "sampled at 5 Hz; the models need at least 20 Hz" in capsys.readouterr().err
+
+
+def test_gaps_split_the_recording_instead_of_inventing_samples(tmp_path):
+    t, acc, gyro = walk_then_sit(seconds=60)
+    t = t.copy()
+    t[1500:] += 3 * 3600  # a three-hour pause after 30 s
+    rec = read_recording(write_generic(tmp_path / "r.csv", t, acc, gyro))
+    assert [round(s.start_s) for s in rec.segments] == [0, 3 * 3600 + 30]
+    assert len(rec.acc) < 3100 and any("split into 2 segments" in w for w in rec.warnings)
+    with pytest.raises(DataError, match="spread"):  # a few samples claiming a day between them
+        t2 = np.concatenate([np.arange(600) / 50, 12 + np.arange(600) * 4.9])
+        read_recording(write_generic(tmp_path / "s.csv", t2, *walk_then_sit(seconds=24)[1:]))
