@@ -226,3 +226,22 @@ def zip_folder(folder: Path, archive: Path) -> Path:
             if f.is_file():
                 z.write(f, f.relative_to(folder))
     return archive
+
+
+# Every export format, as (folder, t, acc g, gyro rad/s) -> the path to give lstm-har predict.
+FORMATS = {
+    "sensor-logger-android": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w),
+    "sensor-logger-android-split": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w,
+                                                                          split=True),
+    "sensor-logger-ios": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w,
+                                                                platform="ios", split=True),
+    "sensor-logger-zip": lambda p, t, a, w: zip_folder(write_sensor_logger(p / "sl", t, a, w),
+                                                       p / "export.zip"),
+    "phyphox": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w),
+    "phyphox-custom-zip": lambda p, t, a, w: zip_folder(
+        write_phyphox(p / "ph", t, a, w, custom=True, brand="Apple"), p / "ph.zip"),
+    "sensorlog": lambda p, t, a, w: write_sensorlog(p / "sensorlog.csv", t, a, w),
+    "androsensor": lambda p, t, a, w: write_androsensor(p / "andro.csv", t, a, w),
+    "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),
+    "generic-header-units": lambda p, t, a, w: write_generic(p / "r.csv", t, a, w),
+}  # fmt: skip

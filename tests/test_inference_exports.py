@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import (
-    write_androsensor,
-    write_generic,
-    write_motionsense,
-    write_phyphox,
-    write_sensor_logger,
-    write_sensorlog,
-    zip_folder,
-)
+from helpers import FORMATS, write_androsensor, write_generic, write_phyphox, write_sensor_logger
 
 from lstm_har.cli import main
 from lstm_har.errors import DataError
@@ -33,22 +25,6 @@ def walk_then_sit(seconds: float = 40.0, rate: float = 50.0):
     return t, acc + rng.normal(scale=0.01, size=acc.shape), gyro
 
 
-FORMATS = {
-    "sensor-logger-android": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w),
-    "sensor-logger-android-split": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w,
-                                                                          split=True),
-    "sensor-logger-ios": lambda p, t, a, w: write_sensor_logger(p / "sl", t, a, w,
-                                                                platform="ios", split=True),
-    "sensor-logger-zip": lambda p, t, a, w: zip_folder(write_sensor_logger(p / "sl", t, a, w),
-                                                       p / "export.zip"),
-    "phyphox": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w),
-    "phyphox-custom-zip": lambda p, t, a, w: zip_folder(
-        write_phyphox(p / "ph", t, a, w, custom=True, brand="Apple"), p / "ph.zip"),
-    "sensorlog": lambda p, t, a, w: write_sensorlog(p / "sensorlog.csv", t, a, w),
-    "androsensor": lambda p, t, a, w: write_androsensor(p / "andro.csv", t, a, w),
-    "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),
-    "generic-header-units": lambda p, t, a, w: write_generic(p / "r.csv", t, a, w),
-}  # fmt: skip
 APPS = {"sensor-logger-android": "Sensor Logger (Android)",
         "sensor-logger-ios": "Sensor Logger (iOS)", "phyphox": "phyphox",
         "phyphox-custom-zip": "phyphox (iOS)", "sensorlog": "SensorLog",

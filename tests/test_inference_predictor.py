@@ -264,3 +264,38 @@ def test_activity_model_reads_a_reversed_phone_the_same():
     a, b = (predictor.predict(s) for s in (samples, reversed_))
     assert b.calibration is not None and b.calibration.mirrored
     np.testing.assert_array_equal(a.proba, b.proba)
+
+
+@pytest.mark.slow
+def test_a_held_out_recording_in_every_app_format_reads_as_well_as_plain_csv(tmp_path, capsys):
+    """Test subject 9's first packaged recording, written in each app's format (units, axis
+    order, signs, files as that app writes them), through `lstm-har predict PATH` with no
+    flags: window accuracy within 1 point of the same recording as a plain CSV."""
+    from helpers import FORMATS
+
+    rec = next(r for r in packaged.read_packaged() if r.subject == 9)
+    t = np.arange(len(rec.labels)) / 50
+
+    def accuracy(path) -> float:
+        out = tmp_path / "pred.csv"
+        assert main(["predict", str(path), "--out", str(out)]) == 0, capsys.readouterr().err
+        pred = pd.read_csv(out)
+        starts = np.round(pred["start_s"].to_numpy() * 50).astype(int)
+        spans = rec.labels[starts[:, None] + np.arange(WINDOW)]
+        pure = (spans == spans[:, :1]).all(1) & (spans[:, 0] >= 1) & (spans[:, 0] <= 6)
+        truth = np.asarray(ACTIVITIES)[spans[pure, 0] - 1]
+        return float((pred["label"].to_numpy()[pure] == truth).mean())
+
+    columns = ["time", "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
+    plain = pd.DataFrame(np.column_stack([t, rec.acc, rec.gyro]), columns=columns)
+    plain.to_csv(tmp_path / "plain.csv", index=False, float_format="%.9g")
+    base = accuracy(tmp_path / "plain.csv")
+    scores = {}
+    for name, write in FORMATS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        scores[name] = accuracy(write(folder, t, rec.acc, rec.gyro))
+    capsys.readouterr()
+    print(f"plain CSV {base:.4f}; " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    assert base > 0.85  # the model works at all (this recording: 89.7 % when written)
+    assert all(abs(v - base) <= 0.01 for v in scores.values()), scores

@@ -194,3 +194,116 @@ def test_unknown_model_is_one_line(tmp_path, capsys):
     assert main(["predict", str(path), "--model", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert "not a run directory" in err and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- failure classes
+
+
+def _good(tmp_path, n=600, rate=50.0):
+    t, acc, gyro = _signals(n, rate)
+    return t, acc, gyro, write_csv(tmp_path / "good.csv", t, acc, gyro)
+
+
+def _refused(args, capsys, needle):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert needle in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err and len(err) < 400
+    return err
+
+
+def test_ragged_and_truncated_rows_are_filled_not_a_traceback(tmp_path, capsys):
+    _, _, _, path = _good(tmp_path)
+    lines = path.read_text().splitlines()
+    lines[300] = ",".join(lines[300].split(",")[:5])  # a row short of its gyroscope z
+    lines[-1] = lines[-1][: len(lines[-1]) // 2]  # a last line cut off mid-way
+    path.write_text("\n".join(lines))
+    assert main(["predict", str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "filled 1 missing z value" in out and "last line had no line break" in out
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda t: np.where(np.arange(len(t)) == 300, t + 1e12, t), "time goes backwards"),
+        (lambda t: np.where(np.arange(len(t)) >= 300, t + 10 * 86400, t), None),  # 10-day pause
+    ],
+)
+def test_timestamps_never_drive_memory(tmp_path, capsys, edit, needle):
+    t, acc, gyro, _ = _good(tmp_path, n=1200)
+    path = write_csv(tmp_path / "r.csv", edit(t), acc, gyro)
+    args = ["predict", str(path), "--out", str(tmp_path / "p.csv")]
+    if needle is not None:
+        _refused(args, capsys, needle)
+        return
+    assert main(args) == 0
+    rows = pd.read_csv(tmp_path / "p.csv")
+    assert len(rows) < 20 and rows["start_s"].max() > 10 * 86400  # two segments, no 10-day grid
+    assert "split into 2 segments" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--rate", "1e9"], "rate must be a number of Hz"),
+        (["--rate", "50"], "--rate is only for files without one"),
+        (["--time-unit", "ms"], "sampled at 5e+04 Hz, faster than any phone"),
+    ],
+)
+def test_flags_that_contradict_the_file(tmp_path, capsys, args, needle):
+    _, _, _, path = _good(tmp_path)
+    _refused(["predict", str(path), *args], capsys, needle)
+
+
+def test_one_hertz_fifos_and_lost_newlines_are_refused(tmp_path, capsys):
+    import os
+
+    t, acc, gyro = _signals(400, rate=1.0)
+    _refused(["predict", str(write_csv(tmp_path / "slow.csv", t, acc, gyro))], capsys,
+             "sampled at 1 Hz")  # fmt: skip
+    os.mkfifo(tmp_path / "fifo.csv")
+    _refused(["predict", str(tmp_path / "fifo.csv")], capsys, "not a regular file")
+    _, _, _, path = _good(tmp_path)
+    (tmp_path / "flat.csv").write_text(path.read_text().replace("\n", " ") * 20)
+    _refused(["predict", str(tmp_path / "flat.csv")], capsys, "no line break in its first 64 KB")
+
+
+def test_huge_cells_and_absurd_values(tmp_path, capsys):
+    _, _, _, path = _good(tmp_path)
+    lines = path.read_text().splitlines()
+    big = lines.copy()
+    big[10] = ",".join([*big[10].split(",")[:2], "x" * 1_000_000, *big[10].split(",")[3:]])
+    (tmp_path / "big.csv").write_text("\n".join(big))
+    err = _refused(["predict", str(tmp_path / "big.csv")], capsys, "non-numeric value 'xxx")
+    assert len(err) < 300
+    huge = lines.copy()
+    huge[10] = ",".join([huge[10].split(",")[0], "1e308", *huge[10].split(",")[2:]])
+    (tmp_path / "huge.csv").write_text("\n".join(huge))
+    _refused(["predict", str(tmp_path / "huge.csv")], capsys, "no phone measures past")
+
+
+@pytest.mark.parametrize(
+    ("header", "needle"),
+    [
+        ("time,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,acc_x", "'acc_x' appears more than once"),
+        ("time,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,ax", "could each be the x axis"),
+    ],
+)
+def test_duplicate_or_doubly_aliased_columns(tmp_path, capsys, header, needle):
+    _, _, _, path = _good(tmp_path)
+    lines = path.read_text().splitlines()
+    rows = [line + "," + line.split(",")[1] for line in lines[1:]]
+    (tmp_path / "d.csv").write_text("\n".join([header, *rows]))
+    _refused(["predict", str(tmp_path / "d.csv")], capsys, needle)
+
+
+def test_outputs_never_clobber_the_recording_or_half_write(tmp_path, capsys):
+    _, _, _, path = _good(tmp_path)
+    before = path.read_bytes()
+    _refused(["predict", str(path), "--out", str(path)], capsys, "is the recording itself")
+    assert path.read_bytes() == before
+    out = tmp_path / "p.csv"
+    _refused(["predict", str(path), "--out", str(out), "--plot", str(tmp_path / "no" / "t.png")],
+             capsys, "its folder does not exist")  # fmt: skip
+    assert not out.exists()

@@ -8,6 +8,7 @@ quadratic time). Cells quoted in messages are cut to 40 characters.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import stat
@@ -30,6 +31,7 @@ class Table:
     name: str
     columns: tuple[str, ...]
     frame: pd.DataFrame
+    cut_off: bool = False  # the last line had no line break and was left out
 
 
 def clip(value: object, limit: int = 40) -> str:
@@ -50,6 +52,11 @@ def read_table(source: Path | bytes, name: str) -> Table:
                         "not a CSV table")  # fmt: skip
     header = head.split(b"\n")[0]
     sep = next((s for s in (";", "\t", ",") if s.encode() in header), ",")
+    names = [n.strip() for n in next(csv.reader([header.decode("utf-8", "replace")],
+                                                delimiter=sep))]  # fmt: skip
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        raise DataError(f"{name}: column {clip(twice[0])} appears more than once; keep one")
     try:
         frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source),
                             sep=sep, engine="c", skipinitialspace=True)  # fmt: skip
@@ -60,9 +67,25 @@ def read_table(source: Path | bytes, name: str) -> Table:
     except pd.errors.ParserError as e:
         detail = str(e).strip().splitlines()[-1][:120]
         raise DataError(f"{name}: malformed CSV ({detail})") from None
+    # A file that ends without a line break was cut off while being written (the app or the
+    # phone stopped): its last line is likely partial, so it is left out.
+    cut_off = _last_byte(source) not in (b"\n", b"\r") and len(frame) > 1
+    if cut_off:
+        frame = frame.iloc[:-1]
     if frame.empty:
         raise DataError(f"{name}: header only, no data rows")
-    return Table(name, tuple(str(c) for c in frame.columns), frame)
+    return Table(name, tuple(str(c) for c in frame.columns), frame, cut_off)
+
+
+def _last_byte(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        return source[-1:]
+    with source.open("rb") as f:
+        f.seek(0, 2)
+        if f.tell() == 0:
+            return b""
+        f.seek(-1, 2)
+        return f.read(1)
 
 
 def _head_of_file(path: Path) -> bytes:

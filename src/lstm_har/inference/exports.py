@@ -57,6 +57,7 @@ class Stream:
     xyz: np.ndarray  # (N, 3)
     unit: str | None  # "g", "m/s2", "rad/s", "deg/s" when the header or the format says
     time_unit: str | None  # "s", "ms", "us", "ns" when the header or the format says
+    cut_off: bool = False  # its last line had no line break and was left out
 
 
 @dataclass
@@ -228,7 +229,7 @@ def _stream(table: Table, columns: list[str], unit: str | None = None) -> Stream
     units = {unit_of(c) for c in columns} - {None}
     if len(units) > 1:
         raise DataError(f"{table.name}: its x, y, z columns name different units")
-    return Stream(table.name, t, xyz, units.pop() if units else unit, time_unit)
+    return Stream(table.name, t, xyz, units.pop() if units else unit, time_unit, table.cut_off)
 
 
 def _single(table: Table) -> Stream:

@@ -31,6 +31,7 @@ GYRO_UNITS = {"rad/s": 1.0, "deg/s": math.pi / 180.0}
 TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 PLATFORMS = ("android", "ios")
 MIN_RATE_HZ = 20.0  # below this a 2.56 s window holds too little of a step to read it
+MAX_RATE_HZ = 10_000.0  # faster means the time unit was misread
 MAX_GAP_S = 5.0  # longer gaps split the recording; shorter ones are interpolated
 MAX_NAN_RUN = 10  # samples: missing-value runs up to this are interpolated, longer refused
 RATE_TOLERANCE = 0.01  # within 1 % of 50 Hz only jitter is corrected, no resampling
@@ -123,6 +124,9 @@ def read_recording(
     _check_range(acc, "acceleration", "g", PHONE_MAX_G, export.acc.name)
     _check_range(gyro, "rotation", "rad/s", 3 * GYRO_MAX_RAD_S, export.gyro.name)
     source_rate = 1.0 / float(np.median(np.diff(t_acc)))
+    if source_rate > MAX_RATE_HZ:
+        raise DataError(f"{export.acc.name}: sampled at {source_rate:.3g} Hz, faster than any "
+                        f"phone; is the time unit right? ({time_desc})")  # fmt: skip
     if source_rate < MIN_RATE_HZ:
         raise DataError(f"{export.acc.name}: sampled at {source_rate:.3g} Hz; the models need "
                         f"at least {MIN_RATE_HZ:g} Hz (record at 50 Hz or faster)")  # fmt: skip
@@ -185,8 +189,13 @@ def _time_unit(t: np.ndarray, name: str) -> str:
 
 def _fill(stream: Stream, warnings: list[str]) -> np.ndarray:
     """Interpolate runs of up to ``MAX_NAN_RUN`` missing values; refuse longer ones."""
+    if stream.cut_off:
+        warnings.append(f"{Path(stream.name).name}: its last line had no line break (cut off "
+                        "while written?); left out")  # fmt: skip
     values = stream.xyz
     bad = ~np.isfinite(values)
+    # no phone reads a million in any unit; refused here, before sums of squares overflow
+    _check_range(np.where(bad, 0.0, values), "a value", "", 1e6, stream.name)
     if not bad.any():
         return values
     values = values.copy()
@@ -280,8 +289,9 @@ def _check_range(values: np.ndarray, what: str, unit: str, limit: float, name: s
     if too_big.any():
         row = int(np.flatnonzero(too_big.any(axis=1))[0])
         value = float(values[row][too_big[row]][0])
-        raise DataError(f"{name}: {what} of {value:.3g} {unit} on data row {row + 1}; no phone "
-                        f"measures past {limit:g} {unit}")  # fmt: skip
+        unit = f" {unit}" if unit else ""
+        raise DataError(f"{name}: {what} of {value:.3g}{unit} on data row {row + 1}; no phone "
+                        f"measures past {limit:g}{unit}")  # fmt: skip
 
 
 def _segments(
