@@ -25,7 +25,7 @@ demo: setup
 	elif [ -f $(RUN)/config.json ]; then $(BIN)/lstm-har train --resume $(RUN); \
 	else $(BIN)/lstm-har train --out $(RUN) $(WALKING_FLAGS); fi
 	$(BIN)/python examples/held_out_recording.py --subject 9 --out $(RUN)/subject9.csv
-	$(BIN)/lstm-har predict $(RUN)/subject9.csv --acc-unit m/s2 --model $(RUN) \
+	$(BIN)/lstm-har predict $(RUN)/subject9.csv --model $(RUN) \
 		--out $(RUN)/subject9_predictions.csv --plot $(RUN)/subject9_timeline.png
 
 lint: setup

@@ -4,7 +4,7 @@
 
 Columns: time (s), acc_x/y/z in m/s^2, gyro_x/y/z in rad/s, plus the true per-sample label
 name (ignored by `lstm-har predict`), so you can try the tool on a recording the models never
-trained on: `lstm-har predict subject2.csv --acc-unit m/s2 --plot timeline.png`.
+trained on: `lstm-har predict subject2.csv --plot timeline.png`.
 """
 
 from __future__ import annotations
