@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import scipy.signal
 
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ, WINDOW
 from .exports import Export, Stream, open_export
+from .segments import Segment, interp, to_segments
 
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 ACC_UNITS = {"g": 1.0, "m/s2": 1.0 / STANDARD_GRAVITY}
@@ -32,25 +31,10 @@ TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 PLATFORMS = ("android", "ios")
 MIN_RATE_HZ = 20.0  # below this a 2.56 s window holds too little of a step to read it
 MAX_RATE_HZ = 10_000.0  # faster means the time unit was misread
-MAX_GAP_S = 5.0  # longer gaps split the recording; shorter ones are interpolated
 MAX_NAN_RUN = 10  # samples: missing-value runs up to this are interpolated, longer refused
-RATE_TOLERANCE = 0.01  # within 1 % of 50 Hz only jitter is corrected, no resampling
 GYRO_MAX_RAD_S = 35.0  # 2000 deg/s, the range of phone gyroscopes
 GRAVITY_RATIO = 1.0  # gravity's size over the motion's: below, gravity is missing
 PHONE_MAX_G = 64.0  # phones measure +-16 g; far past that a value is not a reading
-
-
-@dataclass
-class Segment:
-    """Samples at exactly 50 Hz from ``start_s`` (seconds after the recording's first)."""
-
-    start_s: float
-    acc: np.ndarray  # (T, 3) g
-    gyro: np.ndarray  # (T, 3) rad/s
-
-    @property
-    def samples(self) -> np.ndarray:
-        return np.concatenate([self.acc, self.gyro], axis=1)  # (T, 6)
 
 
 @dataclass
@@ -107,7 +91,7 @@ def read_recording(
     acc = _fill(export.acc, warnings)
     if export.gravity is not None:
         t_grav, _ = _seconds(export.gravity, export, rate, time_unit)
-        acc = acc + _interp(t_acc, t_grav, _fill(export.gravity, warnings))
+        acc = acc + interp(t_acc, t_grav, _fill(export.gravity, warnings))
     ios = export.ios_signs if platform is None else platform == "ios"
     if ios:
         acc = -acc  # iOS reads acceleration (and gravity) with the opposite sign to Android
@@ -130,12 +114,12 @@ def read_recording(
     if source_rate < MIN_RATE_HZ:
         raise DataError(f"{export.acc.name}: sampled at {source_rate:.3g} Hz; the models need "
                         f"at least {MIN_RATE_HZ:g} Hz (record at 50 Hz or faster)")  # fmt: skip
-    t0, segments = _segments(t_acc, acc, t_gyro, gyro, source_rate, warnings, export.acc.name)
+    t0, parts = to_segments(t_acc, acc, t_gyro, gyro, source_rate, warnings, export.acc.name)
     sign = "iOS signs turned to Android's" if ios else "Android axes"
     summary = (f"read {export.app}: {'; '.join(export.notes) or export.acc.name}; "
                f"{source_rate:.1f} Hz; acceleration in {acc_unit} ({acc_how}); gyroscope in "
                f"{gyro_unit} ({gyro_how}); time {time_desc}; {sign}")  # fmt: skip
-    return Recording(segments, t0, source_rate, summary, warnings)
+    return Recording(parts, t0, source_rate, summary, warnings)
 
 
 def _seconds(
@@ -292,65 +276,3 @@ def _check_range(values: np.ndarray, what: str, unit: str, limit: float, name: s
         unit = f" {unit}" if unit else ""
         raise DataError(f"{name}: {what} of {value:.3g}{unit} on data row {row + 1}; no phone "
                         f"measures past {limit:g}{unit}")  # fmt: skip
-
-
-def _segments(
-    t: np.ndarray, acc: np.ndarray, t_gyro: np.ndarray, gyro: np.ndarray, rate: float,
-    warnings: list[str], name: str,
-) -> tuple[float, list[Segment]]:  # fmt: skip
-    """Acceleration's times as the base, cut where either sensor pauses over ``MAX_GAP_S``;
-    returns the first kept sample's time and the segments, each from its offset to it."""
-    inside = (t >= t_gyro[0]) & (t <= t_gyro[-1])
-    gaps = np.flatnonzero(np.diff(t_gyro) > MAX_GAP_S)
-    for g in gaps:  # no sample inside a gyroscope pause
-        inside &= (t <= t_gyro[g]) | (t >= t_gyro[g + 1])
-    if inside.sum() < 2:
-        raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap")
-    t, acc = t[inside], acc[inside]
-    values = np.concatenate([acc, _interp(t, t_gyro, gyro)], axis=1)
-    cuts = set((np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1).tolist())
-    cuts |= {int(np.searchsorted(t, t_gyro[g + 1])) for g in gaps}
-    bounds = [0, *sorted(c for c in cuts if 0 < c < len(t)), len(t)]
-    grid = sum(
-        int((t[b - 1] - t[a]) * SAMPLE_RATE_HZ) + 1
-        for a, b in zip(bounds, bounds[1:], strict=False)
-    )
-    if grid > 4 * len(t) * SAMPLE_RATE_HZ / rate + 1000:
-        raise DataError(f"{name}: its timestamps spread {len(t)} samples over "
-                        f"{grid / SAMPLE_RATE_HZ / 3600:.1f} h; are they right?")  # fmt: skip
-    short = np.diff(t) > 0.2
-    if short.any():
-        warnings.append(f"interpolated across {int(short.sum())} pause(s) of 0.2-{MAX_GAP_S:g} s")
-    segments, dropped = [], 0
-    for a, b in zip(bounds, bounds[1:], strict=False):
-        if (t[b - 1] - t[a]) * SAMPLE_RATE_HZ + 1 < WINDOW:
-            dropped += 1
-            continue
-        samples = _to_50hz(t[a:b] - t[a], values[a:b], rate)
-        segments.append(Segment(float(t[a] - t[0]), samples[:, :3], samples[:, 3:]))
-    if len(bounds) > 2:
-        left_out = f"; {dropped} shorter than one window left out" if dropped else ""
-        warnings.append(f"split into {len(bounds) - 1} segments at pauses over "
-                        f"{MAX_GAP_S:g} s{left_out}")  # fmt: skip
-    if not segments:
-        raise DataError(f"{name}: {(t[-1] - t[0]):.2f} s of samples; at least {WINDOW} "
-                        f"({WINDOW / SAMPLE_RATE_HZ:.2f} s at 50 Hz) make one window")  # fmt: skip
-    return float(t[0]), segments
-
-
-def _to_50hz(t: np.ndarray, values: np.ndarray, rate: float) -> np.ndarray:
-    """Uniform 50 Hz samples from timestamped ones (``t`` from 0, no long gaps)."""
-    if np.abs(np.diff(t) - 1 / SAMPLE_RATE_HZ).max(initial=0) < 1e-6:
-        return values  # already on a 50 Hz grid: nothing to interpolate
-    if abs(rate / SAMPLE_RATE_HZ - 1) <= RATE_TOLERANCE:
-        return _interp(np.arange(int(t[-1] * SAMPLE_RATE_HZ) + 1) / SAMPLE_RATE_HZ, t, values)
-    uniform = np.arange(int(t[-1] * rate) + 1) / rate  # de-jitter first
-    ratio = Fraction(SAMPLE_RATE_HZ / rate).limit_denominator(200)
-    resampled: np.ndarray = scipy.signal.resample_poly(
-        _interp(uniform, t, values), ratio.numerator, ratio.denominator, axis=0, padtype="line"
-    )
-    return resampled
-
-
-def _interp(grid: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
-    return np.stack([np.interp(grid, t, values[:, k]) for k in range(values.shape[1])], axis=1)

@@ -1,0 +1,95 @@
+"""A recording's samples onto a 50 Hz grid, cut where the sensors pause.
+
+Pauses over ``MAX_GAP_S`` split a recording into segments, each resampled on its own, so no
+sample is invented across minutes or days; the grid's size is checked against the number of
+samples before it is built, so timestamps cannot drive memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import scipy.signal
+
+from ..errors import DataError
+from ..signal.filters import SAMPLE_RATE_HZ, WINDOW
+
+MAX_GAP_S = 5.0  # longer pauses split the recording; shorter ones are interpolated
+RATE_TOLERANCE = 0.01  # within 1 % of 50 Hz only jitter is corrected, no resampling
+
+
+@dataclass
+class Segment:
+    """Samples at exactly 50 Hz from ``start_s`` (seconds after the recording's first)."""
+
+    start_s: float
+    acc: np.ndarray  # (T, 3) g
+    gyro: np.ndarray  # (T, 3) rad/s
+
+    @property
+    def samples(self) -> np.ndarray:
+        return np.concatenate([self.acc, self.gyro], axis=1)  # (T, 6)
+
+
+def to_segments(
+    t: np.ndarray, acc: np.ndarray, t_gyro: np.ndarray, gyro: np.ndarray, rate: float,
+    warnings: list[str], name: str,
+) -> tuple[float, list[Segment]]:  # fmt: skip
+    """Acceleration's times as the base, cut where either sensor pauses over ``MAX_GAP_S``;
+    returns the first kept sample's time and the segments, each from its offset to it."""
+    inside = (t >= t_gyro[0]) & (t <= t_gyro[-1])
+    gaps = np.flatnonzero(np.diff(t_gyro) > MAX_GAP_S)
+    for g in gaps:  # no sample inside a gyroscope pause
+        inside &= (t <= t_gyro[g]) | (t >= t_gyro[g + 1])
+    if inside.sum() < 2:
+        raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap")
+    t, acc = t[inside], acc[inside]
+    values = np.concatenate([acc, interp(t, t_gyro, gyro)], axis=1)
+    cuts = set((np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1).tolist())
+    cuts |= {int(np.searchsorted(t, t_gyro[g + 1])) for g in gaps}
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(t)), len(t)]
+    grid = sum(
+        int((t[b - 1] - t[a]) * SAMPLE_RATE_HZ) + 1
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    )
+    if grid > 4 * len(t) * SAMPLE_RATE_HZ / rate + 1000:
+        raise DataError(f"{name}: its timestamps spread {len(t)} samples over "
+                        f"{grid / SAMPLE_RATE_HZ / 3600:.1f} h; are they right?")  # fmt: skip
+    short = np.diff(t) > 0.2
+    if short.any():
+        warnings.append(f"interpolated across {int(short.sum())} pause(s) of 0.2-{MAX_GAP_S:g} s")
+    segments, dropped = [], 0
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        if (t[b - 1] - t[a]) * SAMPLE_RATE_HZ + 1 < WINDOW:
+            dropped += 1
+            continue
+        samples = _to_50hz(t[a:b] - t[a], values[a:b], rate)
+        segments.append(Segment(float(t[a] - t[0]), samples[:, :3], samples[:, 3:]))
+    if len(bounds) > 2:
+        left_out = f"; {dropped} shorter than one window left out" if dropped else ""
+        warnings.append(f"split into {len(bounds) - 1} segments at pauses over "
+                        f"{MAX_GAP_S:g} s{left_out}")  # fmt: skip
+    if not segments:
+        raise DataError(f"{name}: {(t[-1] - t[0]):.2f} s of samples; at least {WINDOW} "
+                        f"({WINDOW / SAMPLE_RATE_HZ:.2f} s at 50 Hz) make one window")  # fmt: skip
+    return float(t[0]), segments
+
+
+def _to_50hz(t: np.ndarray, values: np.ndarray, rate: float) -> np.ndarray:
+    """Uniform 50 Hz samples from timestamped ones (``t`` from 0, no long gaps)."""
+    if np.abs(np.diff(t) - 1 / SAMPLE_RATE_HZ).max(initial=0) < 1e-6:
+        return values  # already on a 50 Hz grid: nothing to interpolate
+    if abs(rate / SAMPLE_RATE_HZ - 1) <= RATE_TOLERANCE:
+        return interp(np.arange(int(t[-1] * SAMPLE_RATE_HZ) + 1) / SAMPLE_RATE_HZ, t, values)
+    uniform = np.arange(int(t[-1] * rate) + 1) / rate  # de-jitter first
+    ratio = Fraction(SAMPLE_RATE_HZ / rate).limit_denominator(200)
+    resampled: np.ndarray = scipy.signal.resample_poly(
+        interp(uniform, t, values), ratio.numerator, ratio.denominator, axis=0, padtype="line"
+    )
+    return resampled
+
+
+def interp(grid: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.stack([np.interp(grid, t, values[:, k]) for k in range(values.shape[1])], axis=1)
