@@ -25,12 +25,15 @@ class Segment:
     """Samples at exactly 50 Hz from ``start_s`` (seconds after the recording's first)."""
 
     start_s: float
-    acc: np.ndarray  # (T, 3) g
-    gyro: np.ndarray  # (T, 3) rad/s
+    samples: np.ndarray  # (T, 6): acc x, y, z in g, gyro x, y, z in rad/s
 
     @property
-    def samples(self) -> np.ndarray:
-        return np.concatenate([self.acc, self.gyro], axis=1)  # (T, 6)
+    def acc(self) -> np.ndarray:
+        return self.samples[:, :3]
+
+    @property
+    def gyro(self) -> np.ndarray:
+        return self.samples[:, 3:]
 
 
 def to_segments(
@@ -45,8 +48,12 @@ def to_segments(
         inside &= (t <= t_gyro[g]) | (t >= t_gyro[g + 1])
     if inside.sum() < 2:
         raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap")
-    t, acc = t[inside], acc[inside]
-    values = np.concatenate([acc, interp(t, t_gyro, gyro)], axis=1)
+    if not inside.all():
+        t, acc = t[inside], acc[inside]
+    values = np.empty((len(t), 6))  # (T, 6): acc, then the gyroscope at acc's times
+    values[:, :3] = acc
+    for k in range(3):
+        values[:, 3 + k] = np.interp(t, t_gyro, gyro[:, k])
     cuts = set((np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1).tolist())
     cuts |= {int(np.searchsorted(t, t_gyro[g + 1])) for g in gaps}
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(t)), len(t)]
@@ -66,7 +73,7 @@ def to_segments(
             dropped += 1
             continue
         samples = _to_50hz(t[a:b] - t[a], values[a:b], rate)
-        segments.append(Segment(float(t[a] - t[0]), samples[:, :3], samples[:, 3:]))
+        segments.append(Segment(float(t[a] - t[0]), samples))
     if len(bounds) > 2:
         left_out = f"; {dropped} shorter than one window left out" if dropped else ""
         warnings.append(f"split into {len(bounds) - 1} segments at pauses over "
