@@ -33,7 +33,7 @@ MIN_RATE_HZ = 20.0  # below this a 2.56 s window holds too little of a step to r
 MAX_RATE_HZ = 10_000.0  # faster means the time unit was misread
 MAX_NAN_RUN = 10  # samples: missing-value runs up to this are interpolated, longer refused
 GYRO_MAX_RAD_S = 35.0  # 2000 deg/s, the range of phone gyroscopes
-GRAVITY_RATIO = 1.0  # gravity's size over the motion's: below, gravity is missing
+GRAVITY_SPREAD = 0.3  # gravity's length varies less than this between seconds (see below)
 PHONE_MAX_G = 64.0  # phones measure +-16 g; far past that a value is not a reading
 
 
@@ -207,18 +207,18 @@ def _fill(stream: Stream, warnings: list[str]) -> np.ndarray:
 
 
 def _gravity_size(acc: np.ndarray) -> tuple[float, float]:
-    """Gravity's size in ``acc`` (the median length of 1-second means: motion averages out),
-    and that size over the motion's (the median RMS within a second).
+    """Gravity's size in ``acc``, the median length of its 1-second means (motion averages
+    out), and how much those lengths vary: interquartile range over median.
 
-    The ratio tells gravity-free acceleration from acceleration with gravity whatever the
-    unit: the real exports here measured 0.14-0.39 without gravity, 3.6-6.4 with it.
+    Gravity keeps its length whatever the phone does, so the spread tells gravity-free
+    acceleration from acceleration with gravity, in any unit: measured on the real exports
+    and MotionSense, 0.00-0.13 with gravity (pocket stairs included) and 0.16-1.2 without.
     """
     n = len(acc) // 50 * 50 if len(acc) >= 50 else len(acc)
-    blocks = acc[:n].reshape(-1, min(50, n), 3)  # (B, 50, 3): 1-second blocks at 50 Hz or so
-    means = blocks.mean(axis=1)
-    size = float(np.median(np.linalg.norm(means, axis=1)))
-    motion = float(np.median(np.sqrt(((blocks - means[:, None]) ** 2).sum(-1).mean(1))))
-    return size, size / max(motion, 1e-9)
+    blocks = acc[:n].reshape(-1, min(50, n), 3)  # (B, 50, 3): about 1-second blocks
+    lengths = np.linalg.norm(blocks.mean(axis=1), axis=1)  # (B,)
+    q1, median, q3 = np.percentile(lengths, [25, 50, 75])
+    return float(median), float((q3 - q1) / max(median, 1e-12))
 
 
 def _acc_unit(acc: np.ndarray, export: Export, flag: str | None) -> tuple[str, str]:
@@ -228,10 +228,10 @@ def _acc_unit(acc: np.ndarray, export: Export, flag: str | None) -> tuple[str, s
         return flag, "from the flag"
     if export.acc.unit is not None:
         return export.acc.unit, "as the file says"
-    size, ratio = _gravity_size(acc)
-    if size < 0.5 or ratio < GRAVITY_RATIO:
+    size, spread = _gravity_size(acc)
+    if size < 0.5 or spread > GRAVITY_SPREAD:
         raise DataError(f"{export.acc.name}: the acceleration has no gravity in it (its "
-                        f"1-second means are {size:.2f} long, {ratio:.2f} of its motion); export "
+                        f"1-second means are {size:.2f} long and vary by {spread:.0%}); export "
                         "total acceleration (with gravity), or give the gravity too")  # fmt: skip
     if 0.5 <= size <= 2.0:
         return "g", f"gravity reads {size:.2f}"
@@ -242,10 +242,10 @@ def _acc_unit(acc: np.ndarray, export: Export, flag: str | None) -> tuple[str, s
 
 
 def _check_gravity(acc: np.ndarray, export: Export, unit: str, how: str) -> None:
-    size, ratio = _gravity_size(acc)  # in g now
-    if ratio < GRAVITY_RATIO:
-        raise DataError(f"{export.acc.name}: the acceleration has no gravity in it (1-second "
-                        f"means {ratio:.2f} of its motion); export total acceleration")  # fmt: skip
+    size, spread = _gravity_size(acc)  # in g now
+    if spread > GRAVITY_SPREAD:
+        raise DataError(f"{export.acc.name}: the acceleration has no gravity in it (its 1-second "
+                        f"means vary by {spread:.0%}); export total acceleration")  # fmt: skip
     if 0.6 <= size <= 1.6:
         return
     if how == "from the flag" and size > 4:
