@@ -63,6 +63,10 @@ def test_parameters_are_train_configs_own():
     params = LSTMClassifier().get_params()
     assert {name: params[name] for name in FIELDS} == {n: getattr(defaults, n) for n in FIELDS}
     assert LSTMClassifier(lr=0.5)._config() == defaults.replace(lr=0.5, patience=0)
+    from lstm_har.config import field_help
+
+    for name in FIELDS:  # the docs are the config's own help
+        assert f"{name}: {field_help()[name]}" in (LSTMClassifier.__doc__ or "")
 
 
 def test_scikit_learn_estimator_checks():

@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .checkpoint import ModelSpec
-from .config import TrainConfig
+from .config import TrainConfig, field_help
 from .inference.predictor import Predictor
 from .models import Classifier
 from .training.loop import fit
@@ -128,3 +128,12 @@ class LSTMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # s
         tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
+
+
+# The parameters' docs are TrainConfig's help, so that they cannot drift apart.
+LSTMClassifier.__doc__ = (
+    (LSTMClassifier.__doc__ or "")
+    + "\n    Parameters:\n"
+    + "".join(f"        {name}: {text}\n" for name, text in field_help().items() if name in FIELDS)
+    + "        random_state: TrainConfig's seed (init, batch order, augmentation)\n"
+)
