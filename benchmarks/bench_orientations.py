@@ -53,20 +53,22 @@ def window_accuracy(labels: np.ndarray, predicted: np.ndarray, task: str) -> tup
     return int((predicted[pure] == truth).sum()), int(pure.sum())
 
 
-def uci_har(predictor: Predictor, rotations: dict[str, list[Rotation]], recordings) -> dict:
+def uci_har(
+    predictor: Predictor, rotations: dict[str, list[Rotation]], recordings, smooth: bool
+) -> dict:
     scores = {}
     for name, per_recording in rotations.items():
         correct = total = 0
         for rec, rotation in zip(recordings, per_recording, strict=True):
             samples = np.concatenate([rotation.apply(rec.acc), rotation.apply(rec.gyro)], axis=1)
-            c, n = window_accuracy(rec.labels, predictor.predict(samples).label,
-                                   predictor.spec.task)  # fmt: skip
+            label = predictor.predict(samples, smooth=smooth).label
+            c, n = window_accuracy(rec.labels, label, predictor.spec.task)
             correct, total = correct + c, total + n
         scores[name] = correct / total
     return scores
 
 
-def motionsense(predictor: Predictor, root: Path) -> tuple[float, float | None, int]:
+def motionsense(predictor: Predictor, root: Path, smooth: bool) -> tuple[float, float | None, int]:
     """(accuracy, walking recall, windows) over the test subjects' trials."""
     correct = total = walk_hits = walk_total = 0
     for trial in sorted((root / "A_DeviceMotion_data").iterdir()):
@@ -77,7 +79,7 @@ def motionsense(predictor: Predictor, root: Path) -> tuple[float, float | None, 
             path = trial / f"sub_{subject}.csv"
             if not path.is_file():
                 continue
-            label = predictor.predict_recording(read_recording(path)).label
+            label = predictor.predict_recording(read_recording(path), smooth=smooth).label
             truth = activity
             if predictor.spec.task == "walking":
                 truth = "WALKING" if activity == "WALKING" else "NON_WALKING"
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--random", type=int, default=2, metavar="N", help="random rotations")
     parser.add_argument("--motionsense", type=Path, help="MotionSense folder (A_DeviceMotion_data)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-smooth", action="store_true", help="each window's own label")
     parser.add_argument("--dry-run", action="store_true", help="one recording, one model")
     args = parser.parse_args()
     recordings = [r for r in read_packaged() if r.subject in TEST_SUBJECTS]
@@ -106,16 +109,18 @@ def main() -> None:
         rotations[f"random rotation {k + 1}"] = [Rotation.random(random_state=rng)
                                                  for _ in recordings]  # fmt: skip
     predictors = {m: Predictor.from_model(m, engine="torch") for m in models}
-    print(f"{len(recordings)} recordings of the UCI HAR test subjects; window accuracy (%)")
+    smooth = not args.no_smooth
+    how = "smoothed (as lstm-har predict)" if smooth else "unsmoothed"
+    print(f"{len(recordings)} test-subject recordings; window accuracy (%), {how}")
     print(f"{'orientation':<34}" + "".join(f"{m:>12}" for m in models))
-    table = {m: uci_har(p, rotations, recordings) for m, p in predictors.items()}
+    table = {m: uci_har(p, rotations, recordings, smooth) for m, p in predictors.items()}
     for name in rotations:
         print(f"{name:<34}" + "".join(f"{100 * table[m][name]:>12.2f}" for m in models))
     if args.motionsense is not None:
         first, last = MOTIONSENSE_TEST_SUBJECTS.start, MOTIONSENSE_TEST_SUBJECTS.stop - 1
         print(f"\nMotionSense test subjects {first}-{last} (front trouser pocket, iPhone 6s)")
         for m, p in predictors.items():
-            accuracy, recall, n = motionsense(p, args.motionsense)
+            accuracy, recall, n = motionsense(p, args.motionsense, smooth)
             shown = "n/a" if recall is None else f"{100 * recall:.1f} %"
             print(
                 f"  {m:<10} accuracy {100 * accuracy:.2f} %  walking recall {shown}  ({n} windows)"

@@ -25,7 +25,7 @@ from lstm_har.training.runs import spec_for, split_task
 def run(cfg: TrainConfig, target: float) -> tuple[float | None, float, float, int]:
     fit_d, val_d, test_d = split_task(cfg)
     torch.manual_seed(cfg.seed)
-    model = Classifier.from_spec(spec_for(cfg, fit_d.classes), cfg.forget_bias)
+    model = Classifier.from_spec(spec_for(cfg, fit_d), cfg.forget_bias)
     model.fit_normaliser(torch.from_numpy(fit_d.X))
     reached: list[float] = []
     scoring = [0.0]  # seconds spent scoring the test set, excluded from the times

@@ -93,13 +93,37 @@ Per test subject accuracy (%): {per_subject}. Worst: subject {worst}
 """
 
 
+def add_hmm(folder: Path) -> None:
+    """Give a packaged model made before smoothing its HMM: the transitions counted over the
+    same fit subjects' window labels that ``lstm-har train`` now counts (weights untouched)."""
+    from lstm_har.checkpoint import read_spec
+    from lstm_har.config import TrainConfig
+    from lstm_har.training.runs import spec_for, split_task
+
+    spec = read_spec(folder)
+    fit_data = split_task(TrainConfig.from_dict(spec.config))[0]
+    hmm = spec_for(TrainConfig.from_dict(spec.config), fit_data)
+    meta = read_json(folder / "model.json")
+    meta |= {"transitions": [list(r) for r in hmm.transitions or ()],
+             "class_prior": list(hmm.class_prior or ())}  # fmt: skip
+    write_json(folder / "model.json", meta)
+    print(f"{folder / 'model.json'}: transitions and class prior added")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sweep", type=Path, required=True)
+    parser.add_argument("--hmm-only", action="store_true",
+                        help="only add the smoothing HMM to the packaged model --name")  # fmt: skip
+    parser.add_argument("--sweep", type=Path)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", required=True, choices=["walking", "activity"])
     parser.add_argument("--command", required=True, help="the command that made the sweep")
     args = parser.parse_args()
+    if args.hmm_only:
+        add_hmm(PACKAGE / args.name)
+        return
+    if args.sweep is None:
+        parser.error("--sweep is required (unless --hmm-only)")
     run = args.sweep / f"seed_{args.seed}"
     model = Classifier.load(run)
     out = PACKAGE / args.name

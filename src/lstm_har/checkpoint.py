@@ -50,6 +50,10 @@ class ModelSpec:
     test_accuracy: float | None = None  # on the run's evaluation subjects
     trained_with: str | None = None  # the command that made a packaged model
     seed: int | None = None  # which seed of that command's sweep a packaged model is
+    # The smoothing HMM (signal.smoothing): (K, K) transitions counted over the training
+    # recordings' window labels, and the (K,) class prior; None = no smoothing.
+    transitions: tuple[tuple[float, ...], ...] | None = None
+    class_prior: tuple[float, ...] | None = None
 
     @property
     def calibrated(self) -> bool:
@@ -61,12 +65,22 @@ class ModelSpec:
             return None
         return np.asarray(self.upright_default, dtype=np.float32)
 
+    def hmm(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(transitions (K, K), prior (K,))`` for smoothing, or None when the model has none."""
+        if self.transitions is None or self.class_prior is None:
+            return None
+        return np.asarray(self.transitions), np.asarray(self.class_prior)
+
     def replace(self, **changes: Any) -> ModelSpec:
         return dataclasses.replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["classes"], out["channels"] = list(self.classes), list(self.channels)
+        if self.transitions is not None:
+            out["transitions"] = [list(row) for row in self.transitions]
+        if self.class_prior is not None:
+            out["class_prior"] = list(self.class_prior)
         if self.upright_default is not None:
             out["upright_default"] = list(self.upright_default)
         return {k: v for k, v in out.items() if v is not None or k == "upright_default"}
@@ -101,6 +115,18 @@ class ModelSpec:
             if not ok or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in upright):
                 raise CheckpointError(f"{where}: upright_default must be 3 numbers or null")
             fields["upright_default"] = tuple(float(v) for v in upright)
+        k = len(fields["classes"])
+        for name, shape in (("transitions", (k, k)), ("class_prior", (k,))):
+            value = fields.get(name)
+            if value is None:
+                continue
+            try:
+                array = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                array = np.empty(0)
+            if array.shape != shape or not (np.isfinite(array).all() and (array > 0).all()):
+                raise CheckpointError(f"{where}: {name} must be {shape} positive numbers")
+            fields[name] = tuple(map(tuple, array)) if len(shape) == 2 else tuple(array)
         if not 1 <= fields["hidden_size"] <= MAX_HIDDEN:
             raise CheckpointError(f"{where}: hidden_size must be in 1..{MAX_HIDDEN}")
         return cls(**fields)

@@ -37,6 +37,11 @@ def add_parser(sub: Any) -> None:
                            help="whose acceleration signs the file has")  # fmt: skip
     predict.add_argument("--format", default="csv", choices=["csv", "json"])
     predict.add_argument("--out", help="write predictions here instead of stdout")
+    predict.add_argument(
+        "--no-smooth", action="store_true",
+        help="each window's own label; by default the most likely label sequence under the "
+        "model's HMM of activity changes",
+    )  # fmt: skip
     predict.add_argument("--plot", metavar="PNG", help="save a timeline of the predictions")
     predict.add_argument(
         "--engine",
@@ -70,7 +75,7 @@ def run_predict(args: argparse.Namespace) -> int:
         gyro_unit=args.gyro_unit, time_unit=args.time_unit, platform=args.platform,
     )  # fmt: skip
     predictor = Predictor.from_model(args.model, engine=args.engine)
-    preds = predictor.predict_recording(recording)
+    preds = predictor.predict_recording(recording, smooth=not args.no_smooth)
     if args.format == "json":
         table = preds.to_frame().to_dict(orient="records")
         doc = {"classes": list(preds.classes), "time_per_class_s": preds.time_per_class(),

@@ -24,6 +24,7 @@ from ..errors import CheckpointError
 from ..models import Classifier
 from ..signal.calibration import UprightTracker, calibrate, samples_upright
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW, Windower
+from ..signal.smoothing import viterbi
 from .export import ONNX_FILE, onnx_proba
 from .recording import Recording
 
@@ -68,18 +69,25 @@ class Predictions:
 
     start: np.ndarray  # (N,) seconds from the recording's first sample
     end: np.ndarray  # (N,)
-    proba: np.ndarray  # (N, K)
+    proba: np.ndarray  # (N, K) each window's own probabilities
     classes: tuple[str, ...]
     calibration: Calibration | None = None  # calibrated models, whole recordings only
+    path: np.ndarray | None = None  # (N,) class indices after smoothing; None = unsmoothed
+
+    @property
+    def chosen(self) -> np.ndarray:
+        """``(N,)`` class index per window: the smoothed path, else each window's argmax."""
+        return self.proba.argmax(1) if self.path is None else self.path
 
     @property
     def label(self) -> np.ndarray:
-        labels: np.ndarray = np.asarray(self.classes, dtype=object)[self.proba.argmax(1)]
+        labels: np.ndarray = np.asarray(self.classes, dtype=object)[self.chosen]
         return labels
 
     def to_frame(self) -> pd.DataFrame:
+        chosen = self.proba[np.arange(len(self.proba)), self.chosen]
         frame = pd.DataFrame({"start_s": self.start, "end_s": self.end, "label": self.label,
-                              "probability": self.proba.max(1)})  # fmt: skip
+                              "probability": chosen})  # fmt: skip
         for k, name in enumerate(self.classes):
             frame[f"p_{name}"] = self.proba[:, k]
         return frame
@@ -152,15 +160,18 @@ class Predictor:
         return self.proba(windows)
 
     def predict(
-        self, samples: np.ndarray, *, upright: np.ndarray | None = None, chunk: int = 1 << 16
-    ) -> Predictions:
+        self, samples: np.ndarray, *, upright: np.ndarray | None = None, chunk: int = 1 << 16,
+        smooth: bool = True,
+    ) -> Predictions:  # fmt: skip
         """``(T, 6)`` raw 50 Hz samples (acc g, gyro rad/s) -> one prediction per window.
 
         This is the ``Recognizer`` fed ``chunk`` samples at a time: one code path for batch
         and streaming, and memory bounded by the chunk, while windows are still classified
         in large batches. A calibrated model reads the recording against ``upright``, by
         default its own reference (``signal.samples_upright``), or the model's default when it
-        moves too little to have one (``Predictions.calibration`` says which).
+        moves too little to have one (``Predictions.calibration`` says which). With
+        ``smooth`` and a model that has an HMM (``ModelSpec.hmm``), the labels are the most
+        likely sequence (``signal.smoothing.viterbi``); the probabilities stay each window's.
         """
         calibration = None
         if self.spec.calibrated:
@@ -176,10 +187,12 @@ class Predictor:
             return Predictions(empty.start, empty.end, empty.proba, self.classes, calibration)
         start = np.concatenate([p.start for p in parts])
         proba = np.concatenate([p.proba for p in parts])
+        hmm = self.spec.hmm() if smooth else None
+        path = None if hmm is None else viterbi(proba, *hmm)
         return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
-                           calibration)  # fmt: skip
+                           calibration, path)  # fmt: skip
 
-    def predict_recording(self, recording: Recording) -> Predictions:
+    def predict_recording(self, recording: Recording, *, smooth: bool = True) -> Predictions:
         """``Recording`` -> predictions over all its segments, times from its first sample.
 
         A calibrated model reads every segment against the whole recording's upright pose.
@@ -187,12 +200,15 @@ class Predictor:
         upright = None
         if self.spec.calibrated:
             upright = samples_upright(recording.samples)
-        parts = [(s.start_s, self.predict(s.samples, upright=upright)) for s in recording.segments]
+        parts = [(s.start_s, self.predict(s.samples, upright=upright, smooth=smooth))
+                 for s in recording.segments]  # fmt: skip  # each segment smoothed on its own
         calibration = parts[0][1].calibration
         start = np.concatenate([offset + p.start for offset, p in parts])
         proba = np.concatenate([p.proba for _, p in parts])
+        paths = [p.path for _, p in parts if p.path is not None]
+        path = np.concatenate(paths) if len(paths) == len(parts) else None
         return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
-                           calibration)  # fmt: skip
+                           calibration, path)  # fmt: skip
 
     def recognizer(self, upright: np.ndarray | None = None) -> Recognizer:
         return Recognizer(self, upright=upright)
@@ -205,7 +221,7 @@ class Recognizer:
     ``n`` including 0, and returns the ``Predictions`` of the windows completed by them: the
     first once 128 samples have arrived, then one per 64 more. Feeding a recording in any
     chunking gives the same predictions as ``Predictor.predict`` on the whole of it (for a
-    calibrated model, given the same ``upright``).
+    calibrated model, given the same ``upright``, and unsmoothed: ``predict(smooth=False)``).
 
     A calibrated model is read against a fixed ``upright`` when given, else each window
     against the reference of the stream up to it, which needs

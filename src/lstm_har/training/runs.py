@@ -26,6 +26,7 @@ from ..errors import CheckpointError, ConfigError, LstmHarError
 from ..models import Classifier
 from ..signal.calibration import CALIBRATED_CHANNELS, calibrate, default_upright
 from ..signal.filters import CHANNELS
+from ..signal.smoothing import transitions
 from . import plots
 from .distributed import barrier, is_main
 from .loop import FitResult, Listener, fit
@@ -91,14 +92,19 @@ def evaluated_on(cfg: TrainConfig) -> str:
 
 
 def spec_for(
-    cfg: TrainConfig, classes: tuple[str, ...], upright_default: np.ndarray | None = None
+    cfg: TrainConfig, fit_data: Windows, upright_default: np.ndarray | None = None
 ) -> ModelSpec:
-    """The ``ModelSpec`` of a model trained with ``cfg`` (before its test accuracy is known)."""
+    """The ``ModelSpec`` of a model trained with ``cfg`` on ``fit_data`` (before its test
+    accuracy is known), with the smoothing HMM counted over ``fit_data``'s label sequences."""
     upright = None if upright_default is None else tuple(float(v) for v in upright_default)
+    # windows come in time order per recording; a new subject starts a new sequence
+    sequences = np.split(fit_data.y, np.flatnonzero(np.diff(fit_data.subject)) + 1)
+    transition, prior = transitions(sequences, len(fit_data.classes))
     return ModelSpec(
-        model=cfg.model, hidden_size=cfg.hidden_size, task=cfg.task, classes=classes,
+        model=cfg.model, hidden_size=cfg.hidden_size, task=cfg.task, classes=fit_data.classes,
         channels=CALIBRATED_CHANNELS if cfg.calibrate else CHANNELS, backend=cfg.backend,
         upright_default=upright, config=cfg.to_dict(),  # type: ignore[arg-type]
+        transitions=tuple(map(tuple, transition.tolist())), class_prior=tuple(prior.tolist()),
     )  # fmt: skip
 
 
@@ -139,8 +145,7 @@ def train_run(
         write_json(out / CONFIG, cfg.to_dict())
     try:
         torch.manual_seed(cfg.seed)
-        model = Classifier.from_spec(spec_for(cfg, fit_data.classes, upright_default),
-                                     cfg.forget_bias)  # fmt: skip
+        model = Classifier.from_spec(spec_for(cfg, fit_data, upright_default), cfg.forget_bias)
         X_fit = torch.from_numpy(fit_data.X)
         model.fit_normaliser(X_fit)  # training subjects only
         result = fit(

@@ -1,0 +1,77 @@
+"""The smoothing HMM: Viterbi against brute force, transition counts, and predict's switch."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+
+from lstm_har.cli import main
+from lstm_har.signal.smoothing import runs, transitions, viterbi
+
+
+def _brute_force(proba, transition, prior):
+    best, best_path = -np.inf, None
+    emit = np.log(proba) - np.log(prior)
+    for path in itertools.product(range(proba.shape[1]), repeat=len(proba)):
+        score = np.log(prior[path[0]]) + emit[0, path[0]]
+        for t in range(1, len(path)):
+            score += np.log(transition[path[t - 1], path[t]]) + emit[t, path[t]]
+        if score > best:
+            best, best_path = score, path
+    return np.array(best_path)
+
+
+def test_viterbi_finds_the_best_path():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        n, k = rng.integers(1, 7), rng.integers(2, 4)
+        proba = rng.dirichlet(np.ones(k), n)
+        transition = rng.dirichlet(np.ones(k), k)
+        prior = rng.dirichlet(np.ones(k))
+        np.testing.assert_array_equal(viterbi(proba, transition, prior),
+                                      _brute_force(proba, transition, prior))  # fmt: skip
+
+
+def test_a_lone_flicker_is_smoothed_away_but_a_real_change_is_kept():
+    sticky = np.array([[0.95, 0.05], [0.05, 0.95]])
+    proba = np.array([[0.9, 0.1]] * 5 + [[0.4, 0.6]] + [[0.9, 0.1]] * 5 + [[0.1, 0.9]] * 6)
+    path = viterbi(proba, sticky, np.array([0.5, 0.5]))
+    assert path.tolist() == [0] * 11 + [1] * 6
+    assert [(a, b, int(c)) for a, b, c in runs(path)] == [(0, 11, 0), (11, 17, 1)]
+
+
+def test_transitions_count_consecutive_windows_per_sequence():
+    t, prior = transitions([np.array([0, 0, 1, 1]), np.array([1, 0])], 2)
+    counts = np.array([[1, 1], [1, 1]]) + 0.5  # 0->0, 0->1, 1->1, 1->0 once each
+    np.testing.assert_allclose(t, counts / counts.sum(1, keepdims=True))
+    np.testing.assert_allclose(prior, np.array([3.5, 3.5]) / 7)
+
+
+def test_predict_smooths_by_default_and_not_with_no_smooth(tiny_config, tmp_path, capsys):
+    from lstm_har.models import Classifier
+    from lstm_har.training import runs as run_dirs
+
+    run_dirs.train_run(tiny_config.replace(epochs=1), tmp_path / "run")
+    spec = Classifier.load(tmp_path / "run").spec
+    assert spec.hmm() is not None and len(spec.transitions) == 2
+    t = np.arange(3000) / 50
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"time": t, "acc_x": 1 + 0.3 * rng.normal(size=len(t)), "acc_y": 0.0,
+                          "acc_z": 0.0, "gyro_x": 0.3 * rng.normal(size=len(t)),
+                          "gyro_y": 0.0, "gyro_z": 0.0})  # fmt: skip
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    outs = {}
+    for flag in ([], ["--no-smooth"]):
+        out = tmp_path / f"p{len(flag)}.json"  # JSON: the probabilities unrounded
+        assert main(["predict", str(tmp_path / "r.csv"), "--model", str(tmp_path / "run"),
+                     "--format", "json", "--out", str(out), *flag]) == 0  # fmt: skip
+        outs[bool(flag)] = pd.DataFrame(json.loads(out.read_text())["windows"])
+    raw, smooth = outs[True], outs[False]
+    p = raw[[f"p_{c}" for c in spec.classes]].to_numpy()
+    assert (raw["label"].to_numpy() == np.asarray(spec.classes)[p.argmax(1)]).all()
+    expected = np.asarray(spec.classes)[viterbi(p, *spec.hmm())]
+    assert (smooth["label"].to_numpy() == expected).all()
+    assert len(runs(smooth["label"].to_numpy())) <= len(runs(raw["label"].to_numpy()))
