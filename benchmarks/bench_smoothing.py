@@ -45,13 +45,18 @@ def main() -> None:
     print(f"{'subject':>7}{'windows':>9}{'raw err':>9}{'smoothed':>10}{'segments':>10}"
           f"{'raw bouts':>11}{'smoothed':>10}")  # fmt: skip
     totals = np.zeros(6, dtype=np.int64)
+    laying = off = 0
     for subject in sorted({r.subject for r in recordings}):
         row = np.zeros(6, dtype=np.int64)
         for rec in (r for r in recordings if r.subject == subject):
             samples = np.concatenate([rec.acc, rec.gyro], axis=1)
             raw = predictor.predict(samples, smooth=False).label
-            smooth = predictor.predict(samples).label
+            smoothed = predictor.predict(samples)
+            smooth = smoothed.label
             truth, pure = truth_of(rec.labels, len(raw), predictor.spec.task)
+            lying = pure & (truth_of(rec.labels, len(raw), "activity")[0] == "LAYING")
+            laying += int(lying.sum())
+            off += int((smoothed.not_worn[lying]).sum()) if smoothed.not_worn is not None else 0
             segments = [r[2] for r in runs(rec.labels) if 1 <= r[2] <= 6]  # labelled runs
             if predictor.spec.task == "walking":  # consecutive non-walking activities: one
                 segments = [s for s, *_ in runs(np.asarray(segments) == 1)]
@@ -67,6 +72,7 @@ def main() -> None:
     print(f"window error {100 * raw_err / n:.2f} % -> {100 * smooth_err / n:.2f} % "
           f"({100 * cut:.0f} % fewer errors); bouts {raw_bouts} -> {smooth_bouts} against "
           f"{segments} labelled segments ({smooth_bouts / segments:.2f}x)")  # fmt: skip
+    print(f"LAYING windows taken for a phone lying still (NOT_WORN): {off} of {laying}")
 
 
 if __name__ == "__main__":

@@ -107,10 +107,13 @@ def _summary(preds: Any, summary: str, warnings: list[str]) -> list[str]:
         x, y, z = c.upright.tolist()
         mirrored = ", y mirrored (phone worn the other way round)" if c.mirrored else ""
         lines.insert(1, f"calibrated: upright gravity ({x:.2f}, {y:.2f}, {z:.2f}) g{mirrored}")
-    total = sum(preds.time_per_class().values())
-    lines.append(f"{len(preds.start)} windows, {total / 60:.1f} min")
-    for name, seconds in sorted(preds.time_per_class().items(), key=lambda kv: -kv[1]):
-        share = seconds / total if total else 0.0
+    per_class = preds.time_per_class()
+    off = per_class.pop("NOT_WORN", 0.0)
+    worn = sum(per_class.values())
+    not_worn = f", of which {off / 60:.1f} min not worn (phone lying still)" if off else ""
+    lines.append(f"{len(preds.start)} windows, {(worn + off) / 60:.1f} min{not_worn}")
+    for name, seconds in sorted(per_class.items(), key=lambda kv: -kv[1]):
+        share = seconds / worn if worn else 0.0  # shares of the time worn
         lines.append(f"  {name:<20}{seconds / 60:>8.1f} min  {100 * share:5.1f} %")
     return lines
 

@@ -10,6 +10,7 @@ stream fed in chunks of any size emits the same windows and labels.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from ..models import Classifier
 from ..signal.calibration import UprightTracker, calibrate, samples_upright
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW, Windower
 from ..signal.smoothing import viterbi
+from ..signal.wear import NOT_WORN, not_worn, still
 from .export import ONNX_FILE, onnx_proba
 from .recording import Recording
 
@@ -73,6 +75,8 @@ class Predictions:
     classes: tuple[str, ...]
     calibration: Calibration | None = None  # calibrated models, whole recordings only
     path: np.ndarray | None = None  # (N,) class indices after smoothing; None = unsmoothed
+    still: np.ndarray | None = None  # (N,) bool: no body motion in the window (signal.wear)
+    not_worn: np.ndarray | None = None  # (N,) bool: in a minute or more of stillness
 
     @property
     def chosen(self) -> np.ndarray:
@@ -81,7 +85,10 @@ class Predictions:
 
     @property
     def label(self) -> np.ndarray:
+        """``(N,)`` the class name of each window, or ``NOT_WORN`` for a phone lying still."""
         labels: np.ndarray = np.asarray(self.classes, dtype=object)[self.chosen]
+        if self.not_worn is not None:
+            labels[self.not_worn] = NOT_WORN
         return labels
 
     def to_frame(self) -> pd.DataFrame:
@@ -93,9 +100,11 @@ class Predictions:
         return frame
 
     def time_per_class(self) -> dict[str, float]:
-        """Seconds per class, each window counted for the hop it advances (1.28 s)."""
+        """Seconds per class, each window counted for the hop it advances (1.28 s); the time
+        not worn is its own entry, outside the activities."""
         counts = pd.Series(self.label).value_counts()
-        return {c: float(counts.get(c, 0)) * STEP / SAMPLE_RATE_HZ for c in self.classes}
+        names = [*self.classes, *([NOT_WORN] if NOT_WORN in counts else [])]
+        return {c: float(counts.get(c, 0)) * STEP / SAMPLE_RATE_HZ for c in names}
 
 
 def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]) -> Predictions:
@@ -187,10 +196,11 @@ class Predictor:
             return Predictions(empty.start, empty.end, empty.proba, self.classes, calibration)
         start = np.concatenate([p.start for p in parts])
         proba = np.concatenate([p.proba for p in parts])
+        stillness = np.concatenate([p.still for p in parts if p.still is not None])
         hmm = self.spec.hmm() if smooth else None
         path = None if hmm is None else viterbi(proba, *hmm)
         return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
-                           calibration, path)  # fmt: skip
+                           calibration, path, stillness, not_worn(stillness))  # fmt: skip
 
     def predict_recording(self, recording: Recording, *, smooth: bool = True) -> Predictions:
         """``Recording`` -> predictions over all its segments, times from its first sample.
@@ -207,8 +217,9 @@ class Predictor:
         proba = np.concatenate([p.proba for _, p in parts])
         paths = [p.path for _, p in parts if p.path is not None]
         path = np.concatenate(paths) if len(paths) == len(parts) else None
+        flags = [p.not_worn for _, p in parts if p.not_worn is not None]
         return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
-                           calibration, path)  # fmt: skip
+                           calibration, path, None, np.concatenate(flags))  # fmt: skip
 
     def recognizer(self, upright: np.ndarray | None = None) -> Recognizer:
         return Recognizer(self, upright=upright)
@@ -249,12 +260,14 @@ class Recognizer:
     def push(self, samples: np.ndarray) -> Predictions:
         starts, windows = self._windower.push(samples)  # (n, 6) -> (M,), (M, 128, 9)
         if not len(starts):
-            return _predictions(starts, np.empty((0, len(self.classes))), self.classes)
+            empty = _predictions(starts, np.empty((0, len(self.classes))), self.classes)
+            return dataclasses.replace(empty, still=np.zeros(0, dtype=bool))
         reference = None
         if self.predictor.spec.calibrated:
             # (3,) fixed, or (M, 3) so far: NaN (the model's default) before enough movement
             reference = self.upright if self.upright is not None else self._tracker.update(windows)
-        return _predictions(starts, self.predictor.windows_proba(windows, reference), self.classes)
+        proba = self.predictor.windows_proba(windows, reference)
+        return dataclasses.replace(_predictions(starts, proba, self.classes), still=still(windows))
 
 
 def _onnxruntime_available() -> bool:
