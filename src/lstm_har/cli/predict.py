@@ -43,6 +43,13 @@ def add_parser(sub: Any) -> None:
         "model's HMM of activity changes",
     )  # fmt: skip
     predict.add_argument("--plot", metavar="PNG", help="save a timeline of the predictions")
+    predict.add_argument("--bouts", metavar="FILE",
+                         help="bouts (start, end, activity, duration, mean probability); "
+                         "CSV, or JSON by extension")  # fmt: skip
+    predict.add_argument("--summary", metavar="FILE",
+                         help="time per activity per hour and per day; CSV or JSON")  # fmt: skip
+    predict.add_argument("--tz", help="time zone for clock times, e.g. Europe/Zurich (default: "
+                         "the one the export records, else UTC)")  # fmt: skip
     predict.add_argument(
         "--engine",
         default="auto",
@@ -65,7 +72,9 @@ def run_predict(args: argparse.Namespace) -> int:
     from ..inference import Predictor, read_recording
 
     inputs = {Path(p).resolve() for p in (args.recording, args.gyro) if p}
-    for flag, value in (("--out", args.out), ("--plot", args.plot)):
+    outputs = (("--out", args.out), ("--plot", args.plot), ("--bouts", args.bouts),
+               ("--summary", args.summary))  # fmt: skip
+    for flag, value in outputs:
         if value and Path(value).resolve() in inputs:
             raise LstmHarError(f"{flag} {value} is the recording itself; choose another file")
         if value and not Path(value).resolve().parent.is_dir():
@@ -76,6 +85,12 @@ def run_predict(args: argparse.Namespace) -> int:
     )  # fmt: skip
     predictor = Predictor.from_model(args.model, engine=args.engine)
     preds = predictor.predict_recording(recording, smooth=not args.no_smooth)
+    from ..inference.report import Clock, bouts, summary, write_table
+
+    clock = Clock.of(recording.t0, recording.epoch, args.tz, recording.utc_offset_s,
+                     recording.time_zone)  # fmt: skip
+    tables = {args.bouts: bouts, args.summary: summary}
+    extra = {path: write_table(make(preds, clock), path) for path, make in tables.items() if path}
     if args.format == "json":
         table = preds.to_frame().to_dict(orient="records")
         doc = {"classes": list(preds.classes), "time_per_class_s": preds.time_per_class(),
@@ -87,6 +102,8 @@ def run_predict(args: argparse.Namespace) -> int:
         from ..inference.timeline import timeline_plot
 
         timeline_plot(recording.samples, preds, Path(args.plot), Path(args.recording).name)
+    for path, data in extra.items():
+        atomic_write(Path(path), data)
     if args.out:
         atomic_write(Path(args.out), text.encode())
     else:

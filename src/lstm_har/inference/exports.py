@@ -73,6 +73,11 @@ class Export:
     ios_signs: bool = False  # acceleration reads minus Android's (iOS, Core Motion)
     rate_hz: float | None = None  # the format's rate, for files without a time column
     notes: list[str] = field(default_factory=list)
+    # What the export says of local time: Sensor Logger's local start ("2023-03-17_15-50-47"),
+    # or phyphox's UTC offset ("UTC+01:00"); recording.py turns either into an offset.
+    local_start: str | None = None
+    utc_offset: str | None = None
+    time_zone: str | None = None  # an IANA name, when the export writes one
 
 
 def open_export(path: Path, gyro_path: Path | None = None) -> Export:
@@ -157,6 +162,8 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
     if sensor_logger:
         if meta is not None:
             ios = _sensor_logger_ios(read(meta))
+            export.local_start = _first(read(meta), "recordingtime")
+            export.time_zone = _first(read(meta), "timezone")
             export.app = "Sensor Logger (iOS)" if ios else "Sensor Logger (Android)"
         elif acc_raw is not None:
             ios = _ios_from_raw(_single(read(acc_raw)))
@@ -168,6 +175,11 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
         export.ios_signs = ios
     elif device is not None:
         export.app = "phyphox" + (" (iOS)" if _phyphox_brand(read(device)) == "apple" else "")
+        clock = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
+            "metatime")), None)  # fmt: skip
+        if clock is not None:
+            text = _first(read(clock), "systemtimetext") or ""
+            export.utc_offset = text.split()[-1] if "UTC" in text else None
         export.acc.unit = export.acc.unit or "m/s2"  # phyphox writes m/s^2 on every platform
         if export.gyro is not None:
             export.gyro.unit = export.gyro.unit or "rad/s"
@@ -183,6 +195,14 @@ def _sensor_logger_ios(table: Table) -> bool:
     standardised = standard is not None and str(table.frame[standard].iloc[0]).lower() in {
         "true", "1", "yes"}  # fmt: skip
     return platform == "ios" and not standardised
+
+
+def _first(table: Table, column: str) -> str | None:
+    """The first value of a column (by normalised name), as text, or None."""
+    cols = {normalise(c): c for c in table.columns}
+    if column not in cols or table.frame.empty:
+        return None
+    return str(table.frame[cols[column]].iloc[0])
 
 
 def _phyphox_brand(table: Table) -> str:

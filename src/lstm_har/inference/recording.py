@@ -46,6 +46,9 @@ class Recording:
     source_rate_hz: float = SAMPLE_RATE_HZ
     summary: str = ""  # one line: app, files, rate, units, signs
     warnings: list[str] = field(default_factory=list)
+    epoch: bool = False  # t0 is seconds since the Unix epoch (UTC): clock times are known
+    utc_offset_s: float | None = None  # local time's offset the export records, if any
+    time_zone: str | None = None  # the IANA zone the export records, if any
 
     @property
     def acc(self) -> np.ndarray:
@@ -123,7 +126,32 @@ def read_recording(
     summary = (f"read {export.app}: {'; '.join(export.notes) or export.acc.name}; "
                f"{source_rate:.1f} Hz; acceleration in {acc_unit} ({acc_how}); gyroscope in "
                f"{gyro_unit} ({gyro_how}); time {time_desc}; {sign}")  # fmt: skip
-    return Recording(parts, t0, source_rate, summary, warnings)
+    epoch = "since the epoch" in time_desc
+    offset = _utc_offset(export, t0) if epoch else None
+    return Recording(parts, t0, source_rate, summary, warnings, epoch, offset, export.time_zone)
+
+
+def _utc_offset(export: Export, t0: float) -> float | None:
+    """Local time's offset from UTC in seconds, from what the export records, or None."""
+    import datetime as dt
+
+    if export.utc_offset:  # phyphox: "UTC+01:00"
+        sign = -1 if "-" in export.utc_offset else 1
+        hours, _, minutes = export.utc_offset.strip("UTC+-").partition(":")
+        try:
+            offset = sign * (int(hours or 0) * 3600 + int(minutes or 0) * 60)
+        except ValueError:
+            return None
+        return float(offset) if abs(offset) <= 14 * 3600 else None
+    if export.local_start:  # Sensor Logger: the local start time beside the UTC timestamps
+        try:
+            local = dt.datetime.strptime(export.local_start, "%Y-%m-%d_%H-%M-%S")
+        except ValueError:
+            return None
+        utc = dt.datetime.fromtimestamp(t0, dt.timezone.utc).replace(tzinfo=None)
+        derived = round((local - utc).total_seconds() / 900) * 900.0  # offsets: 15-min steps
+        return derived if abs(derived) <= 14 * 3600 else None  # else the two disagree: no offset
+    return None
 
 
 def _seconds(

@@ -1,0 +1,96 @@
+"""Bouts and summaries: the timeline tiled, clock times, local midnight and DST changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_har.cli import main
+from lstm_har.errors import LstmHarError
+from lstm_har.inference.predictor import Predictions
+from lstm_har.inference.report import HOP_S, Clock, bouts, summary, write_table
+
+CLASSES = ("SITTING", "WALKING")
+
+
+def _preds(hours: float, switch_every: int = 500) -> Predictions:
+    n = int(hours * 3600 / HOP_S)
+    k = (np.arange(n) // switch_every) % 2  # alternating bouts of 500 windows
+    proba = np.where(k[:, None] == np.arange(2), 0.8, 0.2)
+    start = np.arange(n) * HOP_S
+    return Predictions(start, start + 2.56, proba, CLASSES)
+
+
+def _utc(*args: int) -> float:
+    return dt.datetime(*args, tzinfo=dt.timezone.utc).timestamp()
+
+
+def test_bouts_tile_the_recording():
+    preds = _preds(1)
+    table = bouts(preds)
+    assert table["activity"].tolist()[:3] == ["SITTING", "WALKING", "SITTING"]
+    assert table["duration_s"].sum() == pytest.approx(len(preds.start) * HOP_S)
+    np.testing.assert_allclose(table["start_s"].to_numpy()[1:], table["end_s"].to_numpy()[:-1])
+    np.testing.assert_allclose(table["mean_probability"], 0.8)
+
+
+def test_spring_forward_has_no_two_oclock_and_days_split_at_local_midnight():
+    # 23:30 on 30 March 2024 in Berlin (UTC+1); clocks jump from 02:00 to 03:00 on the 31st
+    clock = Clock.of(_utc(2024, 3, 30, 22, 30), True, "Europe/Berlin")
+    table = summary(_preds(4), clock)
+    hours = table[table.kind == "hour"].period.tolist()
+    assert hours == ["2024-03-30T23:00+01:00", "2024-03-31T00:00+01:00",
+                     "2024-03-31T01:00+01:00", "2024-03-31T03:00+02:00",
+                     "2024-03-31T04:00+02:00"]  # fmt: skip
+    days = table[table.kind == "day"]
+    assert days.period.tolist() == ["2024-03-30", "2024-03-31"]
+    assert days[list(CLASSES)].sum(axis=1).tolist()[0] == pytest.approx(
+        np.ceil(1800 / HOP_S) * HOP_S
+    )  # half an hour before midnight
+    total = len(_preds(4).start) * HOP_S
+    for kind in ("hour", "day"):  # every window counted once, in hours and in days
+        assert table[table.kind == kind][list(CLASSES)].to_numpy().sum() == pytest.approx(total)
+
+
+def test_fall_back_tells_the_repeated_hour_apart():
+    # 01:30 on 27 October 2024 in Berlin (UTC+2); at 03:00 clocks go back to 02:00
+    clock = Clock.of(_utc(2024, 10, 26, 23, 30), True, "Europe/Berlin")
+    hours = summary(_preds(3), clock).query("kind == 'hour'").period.tolist()
+    assert hours == ["2024-10-27T01:00+02:00", "2024-10-27T02:00+02:00",
+                     "2024-10-27T02:00+01:00", "2024-10-27T03:00+01:00"]  # fmt: skip
+    starts = bouts(_preds(3), clock)["start"].tolist()
+    assert starts[0] == "2024-10-27T01:30:00+02:00"
+
+
+def test_without_absolute_time_hours_count_from_the_start():
+    assert Clock.of(12.0, False) is None
+    table = summary(_preds(2.5))
+    assert table.query("kind == 'hour'").period.tolist() == ["hour 0", "hour 1", "hour 2"]
+    assert table.query("kind == 'day'").period.tolist() == ["day 0"]
+    with pytest.raises(LstmHarError, match="not a time zone"):
+        Clock.of(0.0, True, "Mars/Olympus")
+
+
+def test_predict_writes_bouts_and_summary_by_extension(tmp_path, capsys):
+    t = 1_711_839_600.0 + np.arange(6000) / 50  # epoch seconds: 2024-03-30 23:00 UTC
+    walk = np.sin(11 * t)
+    frame = pd.DataFrame({"timestamp": np.round(t * 1000).astype(np.int64),
+                          "acc_x": 1 + 0.3 * walk, "acc_y": 0.2 * walk - 0.2, "acc_z": 0.0,
+                          "gyro_x": 0.5 * np.cos(11 * t), "gyro_y": 0.0,
+                          "gyro_z": 0.0})  # fmt: skip
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    args = ["predict", str(tmp_path / "r.csv"), "--model", "walking", "--out",
+            str(tmp_path / "p.csv"), "--bouts", str(tmp_path / "b.json"), "--summary",
+            str(tmp_path / "s.csv"), "--tz", "Europe/Berlin"]  # fmt: skip
+    assert main(args) == 0
+    bouts_ = json.loads((tmp_path / "b.json").read_text())
+    assert bouts_[0]["start"].startswith("2024-03-31T00:00:00+01:00")
+    summary_ = pd.read_csv(tmp_path / "s.csv")
+    assert set(summary_.kind) == {"hour", "day"} and "WALKING" in summary_.columns
+    assert write_table(pd.DataFrame({"a": [1]}), "x.json").startswith(b"[")
+    assert main([*args, "--tz", "Nowhere/Land"]) == 2
+    assert "not a time zone" in capsys.readouterr().err
