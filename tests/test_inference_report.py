@@ -94,3 +94,19 @@ def test_predict_writes_bouts_and_summary_by_extension(tmp_path, capsys):
     assert write_table(pd.DataFrame({"a": [1]}), "x.json").startswith(b"[")
     assert main([*args, "--tz", "Nowhere/Land"]) == 2
     assert "not a time zone" in capsys.readouterr().err
+
+
+def test_the_timeline_shows_the_output_labels_one_row_per_day(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from lstm_har.inference import timeline
+
+    preds = _preds(0.5, switch_every=100)
+    preds = Predictions(preds.start, preds.end, preds.proba, CLASSES,
+                        not_worn=np.arange(len(preds.start)) < 50)  # fmt: skip
+    samples = np.tile([1.0, 0, 0, 0, 0, 0], (int(preds.start[-1] * 50) + 128, 1))
+    timeline.timeline_plot(samples, preds, tmp_path / "one.png")
+    monkeypatch.setattr(timeline, "DAY_S", 600.0)  # "days" of ten minutes: three rows
+    timeline.timeline_plot(samples, preds, tmp_path / "rows.png")
+    one, rows = (Image.open(tmp_path / f"{n}.png").size for n in ("one", "rows"))
+    assert rows[1] > 2 * one[1] and rows[0] == one[0]
