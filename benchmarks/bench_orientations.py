@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from lstm_har.data import ACTIVITIES, TEST_SUBJECTS
+from lstm_har.data import TEST_SUBJECTS
 from lstm_har.data.packaged import read_packaged
 from lstm_har.inference import Predictor, read_recording
-from lstm_har.signal import STEP, WINDOW
+from lstm_har.training.metrics import window_truth
 
 NAMED = {
     "as recorded": Rotation.identity(),
@@ -44,13 +44,8 @@ MOTIONSENSE_CLASSES = {"wlk": "WALKING", "ups": "WALKING_UPSTAIRS", "dws": "WALK
 
 def window_accuracy(labels: np.ndarray, predicted: np.ndarray, task: str) -> tuple[int, int]:
     """(correct, scored) over the windows wholly inside one activity (HAPT labels 1..6)."""
-    starts = np.arange(len(predicted)) * STEP
-    spans = labels[starts[:, None] + np.arange(WINDOW)]  # (N, 128) per-sample labels
-    pure = (spans == spans[:, :1]).all(1) & (spans[:, 0] >= 1) & (spans[:, 0] <= 6)
-    truth = np.asarray(ACTIVITIES)[spans[pure, 0] - 1]
-    if task == "walking":
-        truth = np.where(truth == "WALKING", "WALKING", "NON_WALKING")
-    return int((predicted[pure] == truth).sum()), int(pure.sum())
+    truth, pure = window_truth(labels, len(predicted), task)
+    return int((predicted[pure] == truth[pure]).sum()), int(pure.sum())
 
 
 def uci_har(

@@ -15,21 +15,11 @@ import argparse
 
 import numpy as np
 
-from lstm_har.data import ACTIVITIES, TEST_SUBJECTS
+from lstm_har.data import TEST_SUBJECTS
 from lstm_har.data.packaged import read_packaged
 from lstm_har.inference import Predictor
-from lstm_har.signal import STEP, WINDOW
 from lstm_har.signal.smoothing import runs
-
-
-def truth_of(labels: np.ndarray, n: int, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's true class name and whether it lies wholly inside one activity."""
-    spans = labels[np.arange(n)[:, None] * STEP + np.arange(WINDOW)]  # (N, 128)
-    pure = (spans == spans[:, :1]).all(1) & (spans[:, 0] >= 1) & (spans[:, 0] <= 6)
-    names = np.asarray(ACTIVITIES)[np.clip(spans[:, 0], 1, 6) - 1]
-    if task == "walking":
-        names = np.where(names == "WALKING", "WALKING", "NON_WALKING")
-    return names, pure
+from lstm_har.training.metrics import window_truth
 
 
 def main() -> None:
@@ -53,8 +43,8 @@ def main() -> None:
             raw = predictor.predict(samples, smooth=False).label
             smoothed = predictor.predict(samples)
             smooth = smoothed.label
-            truth, pure = truth_of(rec.labels, len(raw), predictor.spec.task)
-            lying = pure & (truth_of(rec.labels, len(raw), "activity")[0] == "LAYING")
+            truth, pure = window_truth(rec.labels, len(raw), predictor.spec.task)
+            lying = pure & (window_truth(rec.labels, len(raw), "activity")[0] == "LAYING")
             laying += int(lying.sum())
             off += int((smoothed.not_worn[lying]).sum()) if smoothed.not_worn is not None else 0
             segments = [r[2] for r in runs(rec.labels) if 1 <= r[2] <= 6]  # labelled runs

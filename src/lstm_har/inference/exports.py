@@ -68,8 +68,9 @@ class Export:
     acc: Stream
     gyro: Stream | None
     gravity: Stream | None = None  # to add to a gravity-free ``acc``
-    gravity_free: bool = False  # ``acc`` is known to have gravity removed, and nothing adds it
-    gravity_hint: str = ""  # what to give instead, for the refusal
+    # ``acc`` is known to have gravity removed and nothing adds it: the refusal, saying what to
+    # give instead; None when nothing is known to be missing
+    no_gravity: str | None = None
     ios_signs: bool = False  # acceleration reads minus Android's (iOS, Core Motion)
     rate_hz: float | None = None  # the format's rate, for files without a time column
     notes: list[str] = field(default_factory=list)
@@ -156,9 +157,8 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
     if free and gravity is not None:
         export.gravity = _single(read(gravity))
     elif free:
-        export.gravity_free = True
-        export.gravity_hint = (f"{where}: {main} has gravity removed; use "
-                               "TotalAcceleration.csv, or give Gravity.csv beside it")  # fmt: skip
+        export.no_gravity = (f"{where}: {main} has gravity removed; use "
+                             "TotalAcceleration.csv, or give Gravity.csv beside it")  # fmt: skip
     if sensor_logger:
         if meta is not None:
             ios = _sensor_logger_ios(read(meta))
@@ -288,8 +288,9 @@ def _combined(table: Table) -> Export:
                             f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
         grav_cols = _axes(table, GRAVITY)
         gravity = None if grav_cols is None else _stream(table, grav_cols)
-        export = Export(app, _stream(table, user_cols), gyro, gravity, gravity_free=not grav_cols)
-        export.gravity_hint = f"{table.name} holds linear (gravity-free) acceleration only"
+        export = Export(app, _stream(table, user_cols), gyro, gravity)
+        if gravity is None:
+            export.no_gravity = f"{table.name} holds linear (gravity-free) acceleration only"
     else:
         export = Export(app, _stream(table, acc_cols), gyro)
     if app.startswith("SensorLog"):

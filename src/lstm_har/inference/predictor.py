@@ -112,6 +112,23 @@ def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]
     return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes)
 
 
+def _join(parts: list[tuple[float, Predictions]], classes: tuple[str, ...]) -> Predictions:
+    """Predictions end to end, each part's times shifted by its offset (seconds); the
+    per-window fields (smoothed path, stillness, not worn) kept where every part has them."""
+    if not parts:
+        empty = _predictions(np.empty(0, np.int64), np.empty((0, len(classes))), classes)
+        return dataclasses.replace(empty, still=np.zeros(0, dtype=bool))
+    start = np.concatenate([offset + p.start for offset, p in parts])
+
+    def field(name: str) -> np.ndarray | None:
+        values = [getattr(p, name) for _, p in parts]
+        return None if any(v is None for v in values) else np.concatenate(values)
+
+    proba = np.concatenate([p.proba for _, p in parts])
+    return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes, path=field("path"),
+                       still=field("still"), not_worn=field("not_worn"))  # fmt: skip
+
+
 class Predictor:
     """A model ready to label raw samples: preprocessing, calibration, model, answer.
 
@@ -182,44 +199,41 @@ class Predictor:
         ``smooth`` and a model that has an HMM (``ModelSpec.hmm``), the labels are the most
         likely sequence (``signal.smoothing.viterbi``); the probabilities stay each window's.
         """
-        calibration = None
-        if self.spec.calibrated:
-            own = samples_upright(samples, chunk) if upright is None else upright
-            default = self.spec.upright()
-            assert default is not None
-            calibration = Calibration(default if own is None else own, own is not None)
-        stream = self.recognizer(None if calibration is None else calibration.upright)
-        parts = [stream.push(samples[i : i + chunk]) for i in range(0, len(samples), chunk)]
-        if not parts:
-            empty = _predictions(np.empty(0, np.int64), np.empty((0, len(self.classes))),
-                                 self.classes)  # fmt: skip
-            return Predictions(empty.start, empty.end, empty.proba, self.classes, calibration)
-        start = np.concatenate([p.start for p in parts])
-        proba = np.concatenate([p.proba for p in parts])
-        stillness = np.concatenate([p.still for p in parts if p.still is not None])
-        hmm = self.spec.hmm() if smooth else None
-        path = None if hmm is None else viterbi(proba, *hmm)
-        return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
-                           calibration, path, stillness, not_worn(stillness))  # fmt: skip
+        calibration = self._calibration(samples, upright, chunk)
+        return self._label(samples, calibration, chunk, smooth)
 
     def predict_recording(self, recording: Recording, *, smooth: bool = True) -> Predictions:
         """``Recording`` -> predictions over all its segments, times from its first sample.
 
-        A calibrated model reads every segment against the whole recording's upright pose.
+        A calibrated model reads every segment against the whole recording's upright pose;
+        each segment is smoothed on its own.
         """
-        upright = None
-        if self.spec.calibrated:
-            upright = samples_upright(recording.samples)
-        parts = [(s.start_s, self.predict(s.samples, upright=upright, smooth=smooth))
-                 for s in recording.segments]  # fmt: skip  # each segment smoothed on its own
-        calibration = parts[0][1].calibration
-        start = np.concatenate([offset + p.start for offset, p in parts])
-        proba = np.concatenate([p.proba for _, p in parts])
-        paths = [p.path for _, p in parts if p.path is not None]
-        path = np.concatenate(paths) if len(paths) == len(parts) else None
-        flags = [p.not_worn for _, p in parts if p.not_worn is not None]
-        return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, self.classes,
-                           calibration, path, None, np.concatenate(flags))  # fmt: skip
+        calibration = self._calibration(recording.samples, None, 1 << 16)
+        parts = [(s.start_s, self._label(s.samples, calibration, 1 << 16, smooth))
+                 for s in recording.segments]  # fmt: skip
+        return dataclasses.replace(_join(parts, self.classes), calibration=calibration)
+
+    def _calibration(
+        self, samples: np.ndarray, upright: np.ndarray | None, chunk: int
+    ) -> Calibration | None:
+        """The reference a calibrated model reads ``samples`` against (None: uncalibrated)."""
+        default = self.spec.upright()
+        if default is None:
+            return None
+        own = samples_upright(samples, chunk) if upright is None else upright
+        return Calibration(default if own is None else own, own is not None)
+
+    def _label(
+        self, samples: np.ndarray, calibration: Calibration | None, chunk: int, smooth: bool
+    ) -> Predictions:
+        stream = self.recognizer(None if calibration is None else calibration.upright)
+        parts = [(0.0, stream.push(samples[i : i + chunk])) for i in range(0, len(samples), chunk)]
+        joined = _join(parts, self.classes)
+        hmm = self.spec.hmm() if smooth else None
+        path = None if hmm is None or not len(joined.start) else viterbi(joined.proba, *hmm)
+        assert joined.still is not None  # the Recognizer flags every window
+        return dataclasses.replace(joined, calibration=calibration, path=path,
+                                   not_worn=not_worn(joined.still))  # fmt: skip
 
     def recognizer(self, upright: np.ndarray | None = None) -> Recognizer:
         return Recognizer(self, upright=upright)

@@ -31,6 +31,7 @@ TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 PLATFORMS = ("android", "ios")
 MIN_RATE_HZ = 20.0  # below this a 2.56 s window holds too little of a step to read it
 MAX_RATE_HZ = 10_000.0  # faster means the time unit was misread
+EPOCH_FROM_S = 1e8  # 1973-03-03: a time past this many seconds counts from the Unix epoch
 MAX_NAN_RUN = 10  # samples: missing-value runs up to this are interpolated, longer refused
 GYRO_MAX_RAD_S = 35.0  # 2000 deg/s, the range of phone gyroscopes
 GRAVITY_SPREAD = 0.3  # gravity's length varies less than this between seconds (see below)
@@ -88,15 +89,16 @@ def read_recording(
                                 ("platform", platform, PLATFORMS)):  # fmt: skip
         if value is not None and value not in table:
             raise DataError(f"{label} must be one of {', '.join(table)}, got {value!r}")
-    if rate is not None and not (math.isfinite(rate) and MIN_RATE_HZ <= rate <= 10_000):
-        raise DataError(f"rate must be a number of Hz in {MIN_RATE_HZ:g}..10000, got {rate}")
+    if rate is not None and not (math.isfinite(rate) and MIN_RATE_HZ <= rate <= MAX_RATE_HZ):
+        raise DataError(f"rate must be a number of Hz in {MIN_RATE_HZ:g}..{MAX_RATE_HZ:g}, "
+                        f"got {rate}")  # fmt: skip
     export = open_export(Path(path), None if gyro_path is None else Path(gyro_path))
     warnings: list[str] = []
-    t_acc, time_desc = _seconds(export.acc, export, rate, time_unit)
+    t_acc, time_desc, epoch = _seconds(export.acc, export, rate, time_unit)
     # In place where it can be: a day at 50 Hz is 100 MB an array, and the streams are ours.
     acc = _fill(export.acc, warnings)
     if export.gravity is not None:
-        t_grav, _ = _seconds(export.gravity, export, rate, time_unit)
+        t_grav, _, _ = _seconds(export.gravity, export, rate, time_unit)
         acc += interp(t_acc, t_grav, _fill(export.gravity, warnings))
         export.gravity = None
     ios = export.ios_signs if platform is None else platform == "ios"
@@ -108,7 +110,7 @@ def read_recording(
     if export.gyro is None:
         raise DataError(f"{export.acc.name}: no gyroscope found; the models need accelerometer "
                         "and gyroscope (record both, or give its file with --gyro)")  # fmt: skip
-    t_gyro, _ = _seconds(export.gyro, export, rate, time_unit)
+    t_gyro, _, _ = _seconds(export.gyro, export, rate, time_unit)
     gyro = _fill(export.gyro, warnings)
     gyro_unit, gyro_how = _gyro_unit(gyro, export.gyro, gyro_unit)
     gyro *= GYRO_UNITS[gyro_unit]
@@ -126,7 +128,6 @@ def read_recording(
     summary = (f"read {export.app}: {'; '.join(export.notes) or export.acc.name}; "
                f"{source_rate:.1f} Hz; acceleration in {acc_unit} ({acc_how}); gyroscope in "
                f"{gyro_unit} ({gyro_how}); time {time_desc}; {sign}")  # fmt: skip
-    epoch = "since the epoch" in time_desc
     offset = _utc_offset(export, t0) if epoch else None
     return Recording(parts, t0, source_rate, summary, warnings, epoch, offset, export.time_zone)
 
@@ -156,14 +157,15 @@ def _utc_offset(export: Export, t0: float) -> float | None:
 
 def _seconds(
     stream: Stream, export: Export, rate: float | None, unit: str | None
-) -> tuple[np.ndarray, str]:
-    """The stream's time in seconds, checked, and how its unit was known."""
+) -> tuple[np.ndarray, str, bool]:
+    """The stream's time in seconds, checked; how its unit was known; whether it counts from
+    the Unix epoch (then clock times are known)."""
     if stream.t is None:
         rate = rate or export.rate_hz
         if rate is None:
             raise DataError(f"{stream.name}: no time column (time, timestamp, seconds…); "
                             "pass --rate HZ")  # fmt: skip
-        return np.arange(len(stream.xyz)) / rate, f"none, {rate:g} Hz assumed"
+        return np.arange(len(stream.xyz)) / rate, f"none, {rate:g} Hz assumed", False
     if rate is not None:
         raise DataError(f"{stream.name}: has a time column; --rate is only for files without one")
     t = stream.t
@@ -186,15 +188,15 @@ def _seconds(
     if (dt == 0).any():
         row = int(np.flatnonzero(dt == 0)[0]) + 2
         raise DataError(f"{stream.name}: time repeats at data row {row} (t = {t[row - 1]})")
-    epoch = " since the epoch" if t[0] > 1e8 * (1 / TIME_UNITS[unit]) else ""
-    return seconds, f"in {unit}{epoch} ({how})"
+    epoch = bool(seconds[0] > EPOCH_FROM_S)
+    return seconds, f"in {unit}{' since the epoch' if epoch else ''} ({how})", epoch
 
 
 def _time_unit(t: np.ndarray, name: str) -> str:
     """ns, µs, ms or s, from the size of the values (since the epoch) or of their steps."""
-    for unit, epoch_from in (("ns", 1e17), ("us", 1e14), ("ms", 1e11), ("s", 1e8)):
-        if t[0] >= epoch_from:
-            return unit  # 1e8 s is 1973: anything above is an epoch time in this unit
+    for unit in ("ns", "us", "ms", "s"):
+        if t[0] * TIME_UNITS[unit] >= EPOCH_FROM_S:
+            return unit  # an epoch time in this unit (the others would be before 1973)
     step = float(np.median(np.diff(t)))
     for unit in ("s", "ms", "us", "ns"):
         if 1.0 <= 1.0 / (step * TIME_UNITS[unit]) <= 10_000:  # a plausible rate in Hz
@@ -250,8 +252,8 @@ def _gravity_size(acc: np.ndarray) -> tuple[float, float]:
 
 
 def _acc_unit(acc: np.ndarray, export: Export, flag: str | None) -> tuple[str, str]:
-    if export.gravity_free:
-        raise DataError(export.gravity_hint)
+    if export.no_gravity is not None:
+        raise DataError(export.no_gravity)
     if flag is not None:
         return flag, "from the flag"
     if export.acc.unit is not None:

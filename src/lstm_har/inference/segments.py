@@ -52,8 +52,7 @@ def to_segments(
         t, acc = t[inside], acc[inside]
     values = np.empty((len(t), 6))  # (T, 6): acc, then the gyroscope at acc's times
     values[:, :3] = acc
-    for k in range(3):
-        values[:, 3 + k] = np.interp(t, t_gyro, gyro[:, k])
+    interp(t, t_gyro, gyro, out=values[:, 3:])
     cuts = set((np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1).tolist())
     cuts |= {int(np.searchsorted(t, t_gyro[g + 1])) for g in gaps}
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(t)), len(t)]
@@ -98,5 +97,13 @@ def _to_50hz(t: np.ndarray, values: np.ndarray, rate: float) -> np.ndarray:
     return resampled
 
 
-def interp(grid: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
-    return np.stack([np.interp(grid, t, values[:, k]) for k in range(values.shape[1])], axis=1)
+def interp(
+    grid: np.ndarray, t: np.ndarray, values: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``values`` ``(N, C)`` sampled at ``t``, linearly interpolated at ``grid`` ``(M,)``,
+    into ``out`` ``(M, C)`` when given (a day's columns need no second copy)."""
+    if out is None:
+        out = np.empty((len(grid), values.shape[1]))
+    for k in range(values.shape[1]):
+        out[:, k] = np.interp(grid, t, values[:, k])
+    return out

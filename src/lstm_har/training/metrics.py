@@ -13,7 +13,9 @@ from sklearn.metrics import (
     log_loss,
 )
 
+from ..data import ACTIVITIES
 from ..models import Classifier
+from ..signal.filters import STEP, WINDOW
 
 
 def metrics(
@@ -62,3 +64,20 @@ def majority_baseline(y_train: np.ndarray, y_test: np.ndarray) -> dict[str, Any]
     """What always answering the training set's most common class scores on the test set."""
     majority = int(np.bincount(y_train).argmax())
     return {"class": majority, "accuracy": float((y_test == majority).mean())}
+
+
+def window_truth(labels: np.ndarray, n_windows: int, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """The true class name of each of ``n_windows`` windows (every 64 samples from the first)
+    of a recording with one HAPT label per sample, and whether the window lies wholly inside
+    one of the six activities (the windows that are scored).
+
+    HAPT labels: 1..6 the activities (``data.ACTIVITIES``), 7..12 postural transitions, -1
+    unlabelled. For the walking task the names are WALKING and NON_WALKING.
+    """
+    starts = np.arange(n_windows) * STEP
+    spans = np.asarray(labels)[starts[:, None] + np.arange(WINDOW)]  # (N, 128) sample labels
+    pure = (spans == spans[:, :1]).all(1) & (spans[:, 0] >= 1) & (spans[:, 0] <= 6)
+    names = np.asarray(ACTIVITIES)[np.clip(spans[:, 0], 1, 6) - 1]
+    if task == "walking":
+        names = np.where(names == "WALKING", "WALKING", "NON_WALKING")
+    return names, pure

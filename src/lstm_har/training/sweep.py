@@ -50,18 +50,16 @@ class Sweep:
     def over_folds(cls, cfg: TrainConfig, folds: int) -> Sweep:
         if folds < 2:
             raise ConfigError(f"cv: expected at least 2 folds, got {folds}")
-        members = tuple((f"fold_{k}", {"cv_folds": folds, "cv_fold": k}) for k in range(folds))
-        for _, overrides in members:
-            cfg.replace(**overrides)  # every member's config checked before anything runs
-        return cls(cfg, members)
+        return cls(cfg, tuple((f"fold_{k}", {"cv_folds": folds, "cv_fold": k})
+                              for k in range(folds)))  # fmt: skip
 
     @property
     def names(self) -> list[str]:
         return [name for name, _ in self.members]
 
     def save(self, out: Path) -> None:
-        """Check every member's data and split, then write ``out/sweep.json``: a sweep that
-        fails on its input leaves nothing behind to block the corrected command."""
+        """Check every member's config, data and split, then write ``out/sweep.json``: a
+        sweep that fails on its input leaves nothing behind to block the corrected command."""
         if (out / SWEEP_FILE).exists():
             raise LstmHarError(f"{out} already holds a sweep; continue it with --resume {out}")
         checked: set[str] = set()
@@ -80,12 +78,11 @@ class Sweep:
     def load(cls, out: Path) -> Sweep:
         plan = read_json(out / SWEEP_FILE)
         try:
+            config = plan["config"]
             members = tuple((str(name), dict(overrides)) for name, overrides in plan["members"])
-            return cls(TrainConfig.from_dict(plan["config"], str(out / SWEEP_FILE)), members)
         except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, LstmHarError):
-                raise
             raise LstmHarError(f"{out / SWEEP_FILE}: not a sweep plan ({e})") from None
+        return cls(TrainConfig.from_dict(config, str(out / SWEEP_FILE)), members)
 
 
 def is_sweep(out: Path) -> bool:
