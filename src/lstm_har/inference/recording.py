@@ -241,8 +241,10 @@ def _gravity_size(acc: np.ndarray) -> tuple[float, float]:
     out), and how much those lengths vary: interquartile range over median.
 
     Gravity keeps its length whatever the phone does, so the spread tells gravity-free
-    acceleration from acceleration with gravity, in any unit: measured on the real exports
-    and MotionSense, 0.00-0.13 with gravity (pocket stairs included) and 0.16-1.2 without.
+    acceleration from acceleration with gravity, in any unit: 0.00-0.15 with gravity (the real
+    exports, and MotionSense's training subjects 1-16 with their phone in a pocket, stairs
+    included), 0.47-1.2 in the real gravity-free exports. Gravity-free data whose spread is
+    lower are small enough (under 0.5 in either unit) to be refused by their size.
     """
     n = len(acc) // 50 * 50 if len(acc) >= 50 else len(acc)
     blocks = acc[:n].reshape(-1, min(50, n), 3)  # (B, 50, 3): about 1-second blocks
