@@ -6,9 +6,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN ?= runs/walking
 SEEDS ?= 0,1,2,3,4
-# The recipes behind the README's tables and the packaged models (see README "Results").
-WALKING_FLAGS ?=
-ACTIVITY_FLAGS ?= --task activity --model convbilstm --hidden-size 32 --augment-scale 0.2 --epochs 20 --calibrate
+STUDY_FLAGS ?=  # the defaults: the study's SimpleLSTM, walking vs the rest
+# The recipes behind the packaged models (README "Any orientation"): any phone orientation,
+# trained on UCI HAR's training subjects and MotionSense's subjects 1-16. MOTIONSENSE is its
+# folder or zip: `lstm-har data download motionsense` fetches it (prints where).
+MOTIONSENSE ?=
+ROBUST_FLAGS ?= --model convbilstm_lite --hidden-size 32 --augment-scale 0.2 --epochs 20 \
+	--any-orientation --motionsense $(MOTIONSENSE)
+WALKING_FLAGS ?= --task walking $(ROBUST_FLAGS)
+ACTIVITY_FLAGS ?= --task activity $(ROBUST_FLAGS)
 
 .PHONY: setup demo test lint smoke bench pretrained clean
 
@@ -23,7 +29,7 @@ demo: setup
 	$(BIN)/lstm-har data info
 	@if [ -f $(RUN)/model.json ]; then $(BIN)/lstm-har evaluate $(RUN); \
 	elif [ -f $(RUN)/config.json ]; then $(BIN)/lstm-har train --resume $(RUN); \
-	else $(BIN)/lstm-har train --out $(RUN) $(WALKING_FLAGS); fi
+	else $(BIN)/lstm-har train --out $(RUN) $(STUDY_FLAGS); fi
 	$(BIN)/python examples/held_out_recording.py --subject 9 --out $(RUN)/subject9.csv
 	$(BIN)/lstm-har predict $(RUN)/subject9.csv --model $(RUN) \
 		--out $(RUN)/subject9_predictions.csv --plot $(RUN)/subject9_timeline.png
@@ -47,12 +53,18 @@ bench: setup
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 pretrained: setup
-	$(BIN)/lstm-har train --out runs/pretrained-walking --seeds $(SEEDS) -q $(WALKING_FLAGS)
-	$(BIN)/python scripts/package_pretrained.py --sweep runs/pretrained-walking --seed 0 \
-		--name walking --command "lstm-har train --out runs/pretrained-walking --seeds $(SEEDS) $(WALKING_FLAGS)"
-	$(BIN)/lstm-har train --out runs/pretrained-activity --seeds $(SEEDS) -q $(ACTIVITY_FLAGS)
-	$(BIN)/python scripts/package_pretrained.py --sweep runs/pretrained-activity --seed 0 \
-		--name activity --command "lstm-har train --out runs/pretrained-activity --seeds $(SEEDS) $(ACTIVITY_FLAGS)"
+	@test -n "$(MOTIONSENSE)" || { echo "make pretrained MOTIONSENSE=<MotionSense folder or zip>" \
+		"(lstm-har data download motionsense fetches it)"; exit 2; }
+	for name in walking activity; do \
+		flags="$$( [ $$name = walking ] && echo '$(WALKING_FLAGS)' || echo '$(ACTIVITY_FLAGS)' )"; \
+		$(BIN)/lstm-har train --out runs/pretrained-$$name --seeds $(SEEDS) -q $$flags || exit 1; \
+		$(BIN)/python benchmarks/bench_orientations.py --model runs/pretrained-$$name/seed_0 \
+			--motionsense $(MOTIONSENSE) --markdown runs/pretrained-$$name/orientations.md || exit 1; \
+		$(BIN)/python scripts/package_pretrained.py --sweep runs/pretrained-$$name --seed 0 \
+			--name $$name --orientations runs/pretrained-$$name/orientations.md \
+			--command "make pretrained MOTIONSENSE=... (lstm-har train --seeds $(SEEDS) $$flags)" \
+			|| exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 """How well models hold up when the phone is worn another way: accuracy per orientation.
 
     python benchmarks/bench_orientations.py [--model walking activity RUN_DIR ...] [--random 2]
-                                      [--motionsense DIR] [--dry-run]
+                                      [--motionsense DIR] [--markdown FILE] [--dry-run]
 
 Every recording of the 9 official UCI HAR test subjects (19 packaged HAPT recordings) is
 rotated by one fixed rotation R for its whole length (acc' = R acc, gyro' = R gyro: the same
@@ -11,9 +11,11 @@ N uniform random rotations, drawn anew for each recording (seeded). The score is
 accuracy over windows lying wholly inside one labelled activity (walking model: WALKING vs
 the rest).
 
---motionsense DIR adds the MotionSense subset (an iPhone 6s in a front trouser pocket, Core
-Motion CSVs read with no flags): its test subjects 17-24 only, never trained on here, each
-trial one activity (wlk, ups, dws, sit, std; jog has no class and is left out).
+--motionsense DIR (a folder or zip, ``data.motionsense``) adds MotionSense (an iPhone 6s in a
+front trouser pocket): its test subjects 17-24 only, never trained on or selected with. Each
+subject's trials (wlk, ups, dws, sit, std) are put end to end into one recording, as a phone
+would record a day, labelled by ``Predictor.predict`` (which finds the upright pose and the
+placement in it), and scored over the windows inside one trial.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from lstm_har.data import TEST_SUBJECTS
+from lstm_har.data.motionsense import TEST_SUBJECTS as TEST_SUBJECTS_MS
+from lstm_har.data.motionsense import read_trials
 from lstm_har.data.packaged import read_packaged
-from lstm_har.inference import Predictor, read_recording
+from lstm_har.inference import Predictor
+from lstm_har.signal import STEP, WINDOW
 from lstm_har.training.metrics import window_truth
 
 NAMED = {
@@ -37,9 +42,7 @@ NAMED = {
     "screen turned in (180° about y)": Rotation.from_euler("y", 180, degrees=True),
     "landscape (90° about z)": Rotation.from_euler("z", 90, degrees=True),
 }
-MOTIONSENSE_TEST_SUBJECTS = range(17, 25)  # subjects 1-16 may train and select; these only test
-MOTIONSENSE_CLASSES = {"wlk": "WALKING", "ups": "WALKING_UPSTAIRS", "dws": "WALKING_DOWNSTAIRS",
-                       "sit": "SITTING", "std": "STANDING"}  # fmt: skip
+MOTIONSENSE_TEST_SUBJECTS = TEST_SUBJECTS_MS  # 1-16 may train and select; these only test
 
 
 def window_accuracy(labels: np.ndarray, predicted: np.ndarray, task: str) -> tuple[int, int]:
@@ -64,25 +67,54 @@ def uci_har(
 
 
 def motionsense(predictor: Predictor, root: Path, smooth: bool) -> tuple[float, float | None, int]:
-    """(accuracy, walking recall, windows) over the test subjects' trials."""
+    """(accuracy, walking recall, windows) over the test subjects, one recording each."""
     correct = total = walk_hits = walk_total = 0
-    for trial in sorted((root / "A_DeviceMotion_data").iterdir()):
-        activity = MOTIONSENSE_CLASSES.get(trial.name.split("_")[0])
-        if activity is None:
-            continue
-        for subject in MOTIONSENSE_TEST_SUBJECTS:
-            path = trial / f"sub_{subject}.csv"
-            if not path.is_file():
-                continue
-            label = predictor.predict_recording(read_recording(path), smooth=smooth).label
-            truth = activity
-            if predictor.spec.task == "walking":
-                truth = "WALKING" if activity == "WALKING" else "NON_WALKING"
-            correct, total = correct + int((label == truth).sum()), total + len(label)
-            if activity == "WALKING":
-                walk_hits += int((label == "WALKING").sum())
-                walk_total += len(label)
+    trials = [t for t in read_trials(root) if t.subject in MOTIONSENSE_TEST_SUBJECTS]
+    for subject in sorted({t.subject for t in trials}):
+        mine = [t for t in trials if t.subject == subject]
+        samples = np.concatenate([np.concatenate([t.acc, t.gyro], axis=1) for t in mine])
+        trial_of = np.concatenate([np.full(len(t.acc), k) for k, t in enumerate(mine)])
+        label = predictor.predict(samples, smooth=smooth).label
+        starts = np.arange(len(label)) * STEP
+        pure = trial_of[starts] == trial_of[starts + WINDOW - 1]  # inside one trial
+        truth = np.array([mine[k].activity for k in trial_of[starts]], dtype=object)
+        if predictor.spec.task == "walking":
+            truth = np.where(truth == "WALKING", "WALKING", "NON_WALKING")
+        correct += int((label[pure] == truth[pure]).sum())
+        total += int(pure.sum())
+        walking = pure & (truth == "WALKING")
+        walk_hits += int((label[walking] == "WALKING").sum())
+        walk_total += int(walking.sum())
     return correct / max(total, 1), (walk_hits / walk_total if walk_total else None), total
+
+
+def markdown(predictors: dict[str, Predictor], rotations, recordings, root: Path | None) -> str:
+    """The table, unsmoothed and smoothed side by side per model, as markdown."""
+    columns = [(m, smooth) for m in predictors for smooth in (False, True)]
+    tables = {(m, sm): uci_har(predictors[m], rotations, recordings, sm) for m, sm in columns}
+    head = (
+        "| UCI HAR test subjects, window accuracy (%) | "
+        + " | ".join(f"{Path(m).name} {'smoothed' if sm else 'unsmoothed'}" for m, sm in columns)
+        + " |"
+    )
+    lines = [head, "|---|" + "---|" * len(columns)]
+    for name in rotations:
+        lines.append(f"| {name} | " + " | ".join(
+            f"{100 * tables[c][name]:.2f}" for c in columns) + " |")  # fmt: skip
+    if root is not None:
+        found = {c: motionsense(predictors[c[0]], root, c[1]) for c in columns}
+        lines.append("| MotionSense test subjects 17-24, accuracy | " + " | ".join(
+            f"{100 * found[c][0]:.2f}" for c in columns) + " |")  # fmt: skip
+        lines.append("| MotionSense 17-24, WALKING recall | " + " | ".join(
+            f"{100 * found[c][1]:.1f}" if found[c][1] is not None else "n/a" for c in columns
+        ) + " |")  # fmt: skip
+    n = len(next(iter(rotations.values())))
+    return "\n".join(lines) + (
+        f"\n\n{n} recordings of the 9 UCI HAR test subjects, each turned by one fixed rotation"
+        " (random ones drawn per recording); MotionSense: each test subject's trials end to end"
+        " as one recording, placement found from the data. Made by `python "
+        "benchmarks/bench_orientations.py --markdown FILE --model ... --motionsense DIR`.\n"
+    )
 
 
 def main() -> None:
@@ -92,6 +124,11 @@ def main() -> None:
     parser.add_argument("--motionsense", type=Path, help="MotionSense folder (A_DeviceMotion_data)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-smooth", action="store_true", help="each window's own label")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        help="also write the table, unsmoothed and smoothed, as markdown here",
+    )
     parser.add_argument("--dry-run", action="store_true", help="one recording, one model")
     args = parser.parse_args()
     recordings = [r for r in read_packaged() if r.subject in TEST_SUBJECTS]
@@ -104,6 +141,10 @@ def main() -> None:
         rotations[f"random rotation {k + 1}"] = [Rotation.random(random_state=rng)
                                                  for _ in recordings]  # fmt: skip
     predictors = {m: Predictor.from_model(m, engine="torch") for m in models}
+    if args.markdown is not None:
+        args.markdown.write_text(markdown(predictors, rotations, recordings, args.motionsense))
+        print(f"wrote {args.markdown}")
+        return
     smooth = not args.no_smooth
     how = "smoothed (as lstm-har predict)" if smooth else "unsmoothed"
     print(f"{len(recordings)} test-subject recordings; window accuracy (%), {how}")
@@ -112,7 +153,7 @@ def main() -> None:
     for name in rotations:
         print(f"{name:<34}" + "".join(f"{100 * table[m][name]:>12.2f}" for m in models))
     if args.motionsense is not None:
-        first, last = MOTIONSENSE_TEST_SUBJECTS.start, MOTIONSENSE_TEST_SUBJECTS.stop - 1
+        first, last = MOTIONSENSE_TEST_SUBJECTS[0], MOTIONSENSE_TEST_SUBJECTS[-1]
         print(f"\nMotionSense test subjects {first}-{last} (front trouser pocket, iPhone 6s)")
         for m, p in predictors.items():
             accuracy, recall, n = motionsense(p, args.motionsense, smooth)

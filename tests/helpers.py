@@ -245,3 +245,33 @@ FORMATS = {
     "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),
     "generic-header-units": lambda p, t, a, w: write_generic(p / "r.csv", t, a, w),
 }  # fmt: skip
+
+
+MOTIONSENSE_TRIALS = {"wlk_15": 1, "ups_12": 2, "dws_11": 3, "sit_13": 4, "std_14": 5}
+
+
+def write_motionsense_dataset(
+    root: Path, subjects: list[int], seconds: float = 8.0, seed: int = 0, rotate: bool = True
+) -> Path:
+    """MotionSense's DeviceMotion layout (``A_DeviceMotion_data/<trial>/sub_<n>.csv``): Core
+    Motion's ``gravity`` + ``userAcceleration`` in g with the iOS sign, ``rotationRate`` in
+    rad/s. With ``rotate``, each subject's phone sits in another (fixed) orientation."""
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng(seed)
+    folder = root / "A_DeviceMotion_data"
+    n = int(seconds * RATE)
+    for subject in subjects:
+        R = Rotation.random(random_state=seed + subject) if rotate else Rotation.identity()
+        for trial, activity in MOTIONSENSE_TRIALS.items():
+            acc, gyro = synthetic_activity(activity, n, rng)
+            pose = np.tile(acc.mean(axis=0), (n, 1))
+            gravity, user = -R.apply(pose), -R.apply(acc - pose)  # iOS: minus Android's sign
+            frame = pd.DataFrame(index=range(n))
+            for name, values in (("gravity", gravity), ("rotationRate", R.apply(gyro)),
+                                 ("userAcceleration", user)):  # fmt: skip
+                for k, axis in enumerate("xyz"):
+                    frame[f"{name}.{axis}"] = values[:, k]
+            (folder / trial).mkdir(parents=True, exist_ok=True)
+            frame.to_csv(folder / trial / f"sub_{subject}.csv")
+    return root

@@ -85,3 +85,29 @@ def test_unreachable_or_malformed_url_is_one_line(tmp_path, capsys, url, message
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not dest.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_motionsense_download_is_checked_and_trains(server, tmp_path, capsys):
+    import shutil
+
+    from helpers import write_motionsense_dataset
+
+    from lstm_har.data.motionsense import load_motionsense
+
+    url, site = server
+    source = write_motionsense_dataset(tmp_path / "ms", [1, 17], seconds=4.0)
+    shutil.make_archive(str(site / "A_DeviceMotion_data"), "zip", source)
+    dest = tmp_path / "out" / "ms.zip"
+    dest.parent.mkdir()
+    args = ["data", "download", "motionsense", "--url", f"{url}/A_DeviceMotion_data.zip",
+            "--out", str(dest)]  # fmt: skip
+    assert main(args) == 0
+    assert "--motionsense" in capsys.readouterr().out
+    train, test = load_motionsense(dest)
+    assert len(train) and len(test)
+    # the UCI HAR zip is not MotionSense: refused, nothing written
+    wrong = ["data", "download", "motionsense", "--url", f"{url}/uci.zip", "--out",
+             str(tmp_path / "out" / "wrong.zip")]  # fmt: skip
+    assert main(wrong) == 2
+    assert "not the MotionSense zip" in capsys.readouterr().err
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["ms.zip"]

@@ -131,11 +131,12 @@ def test_pretrained_models_load_and_are_small(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "floor"), [("walking", 0.98), ("activity", 0.95)])
+# regression floors a little under README "Any orientation" (99.9 and 95 % smoothed)
+@pytest.mark.parametrize(("name", "floor"), [("walking", 0.99), ("activity", 0.94)])
 def test_pretrained_on_held_out_recordings(name, floor, tmp_path, capsys):
     """The issue's acceptance test: every test subject's packaged HAPT recording, written as
     CSV in m/s^2 and seconds, through `lstm-har predict --acc-unit m/s2`. The activity model
-    calibrates to each file on its own, subject 10's reversed second recording included."""
+    finds each file's upright pose on its own, subject 10's reversed second recording included."""
     correct = total = 0
     recordings = [r for r in packaged.read_packaged() if r.subject in TEST_SUBJECTS]
     for rec in recordings:
@@ -250,17 +251,22 @@ def test_predict_reports_its_calibration(calibrated_run, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_activity_model_reads_a_reversed_phone_the_same():
-    """A held-out recording with the accelerometer's y negated, as in the recordings where the
-    phone was worn the other way round: the calibrated model mirrors it back, bit for bit."""
+def test_activity_model_reads_a_phone_turned_any_way_alike():
+    """A held-out recording turned by fixed rotations (upside down, a random one): the model
+    finds the turned upright pose and gives the same labels. Not bit for bit: the median
+    filter works per axis, so turning the phone changes the filtered samples a little."""
+    from scipy.spatial.transform import Rotation
+
     rec = next(r for r in packaged.read_packaged() if r.subject == 10)
-    samples = np.concatenate([rec.acc, rec.gyro], axis=1)
-    reversed_ = samples.copy()
-    reversed_[:, 1] *= -1
     predictor = Predictor.from_model("activity", engine="torch")
-    a, b = (predictor.predict(s) for s in (samples, reversed_))
-    assert b.calibration is not None and b.calibration.mirrored
-    np.testing.assert_array_equal(a.proba, b.proba)
+    base = predictor.predict(np.concatenate([rec.acc, rec.gyro], axis=1))
+    for R in (Rotation.from_euler("z", 180, degrees=True), Rotation.random(random_state=1)):
+        turned = predictor.predict(np.concatenate([R.apply(rec.acc), R.apply(rec.gyro)], axis=1))
+        assert turned.calibration is not None and base.calibration is not None
+        np.testing.assert_allclose(turned.calibration.upright,
+                                   R.apply(base.calibration.upright), atol=2e-3)  # fmt: skip
+        assert turned.calibration.placement == base.calibration.placement == "waist"
+        assert (turned.label == base.label).mean() > 0.98
 
 
 @pytest.mark.slow
@@ -295,3 +301,58 @@ def test_a_held_out_recording_in_every_app_format_reads_as_well_as_plain_csv(tmp
     print(f"plain CSV {base:.4f}; " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
     assert base > 0.85  # the model works at all (this recording: 91.9 %, 89.7 % unsmoothed)
     assert all(abs(v - base) <= 0.01 for v in scores.values()), scores
+
+
+@pytest.fixture(scope="module")
+def any_orientation_run(tiny_config, tmp_path_factory):
+    from lstm_har.training import runs
+
+    out = tmp_path_factory.mktemp("run") / "any"
+    cfg = tiny_config.replace(any_orientation=True, model="convbilstm_lite", epochs=1)
+    runs.train_run(cfg, out)
+    return out
+
+
+def test_placement_is_found_given_or_defaulted(any_orientation_run, rng):
+    predictor = Predictor.from_model(any_orientation_run, engine="torch")
+    assert predictor.spec.any_orientation
+    waist = walk_then_sit(rng)  # walking moves the phone ~0.1 g
+    pocket = waist.copy()
+    pocket[:1000, :3] = 1 + 3 * (waist[:1000, :3] - 1)  # three times the swing: a thigh
+    found = [predictor.predict(s).calibration for s in (waist, pocket)]
+    assert [c.placement for c in found] == ["waist", "pocket"]
+    assert found[0].motion < 0.2 < found[1].motion
+    given = predictor.predict(waist, placement="pocket").calibration
+    assert given.placement == "pocket" and given.motion is None
+    still = np.tile([0.0, 0.0, 1.0, 0.0, 0.0, 0.0], (1000, 1))
+    none = predictor.predict(still).calibration
+    assert not none.own and none.placement == "waist"  # nothing to tell it by: the default
+    with pytest.raises(ValueError, match="placement"):
+        predictor.predict(waist, placement="hand")
+
+
+def test_any_orientation_model_streams_as_it_predicts(any_orientation_run, rng):
+    predictor = Predictor.from_model(any_orientation_run, engine="torch")
+    samples = walk_then_sit(rng)
+    batch = predictor.predict(samples, smooth=False)
+    c = batch.calibration
+    stream = predictor.recognizer(c.upright, c.pocket)
+    got = np.concatenate([stream.push(samples[i : i + 300]).proba for i in range(0, 2000, 300)])
+    terms = 16 + classifier_terms("convbilstm", 8, channels=9)  # UprightFrame, then the net
+    assert_within_rounding(got, batch.proba, terms, scale=1.0, computed_in=F32)
+    export(Classifier.load(any_orientation_run), any_orientation_run)
+    onnx = Predictor.from_model(any_orientation_run, engine="onnx")
+    assert_within_rounding(onnx.predict(samples, smooth=False).proba, batch.proba, terms,
+                           scale=1.0, computed_in=F32)  # fmt: skip
+
+
+def test_predict_cli_says_the_placement(any_orientation_run, tmp_path, rng, capsys):
+    samples = walk_then_sit(rng)
+    frame = pd.DataFrame(samples, columns=["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"])
+    frame.insert(0, "time", np.arange(len(frame)) / 50)
+    frame.to_csv(tmp_path / "walk.csv", index=False)
+    args = ["predict", str(tmp_path / "walk.csv"), "--model", str(any_orientation_run)]
+    assert main(args) == 0
+    assert "placement: waist (walking moves it 0.1" in capsys.readouterr().err
+    assert main([*args, "--placement", "pocket"]) == 0
+    assert "placement: pocket (given)" in capsys.readouterr().err

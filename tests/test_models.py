@@ -114,3 +114,59 @@ def test_packaged_model_json_reads_into_a_spec(name):
     assert spec.task == name and spec.trained_with and spec.seed == 0
     assert spec.calibrated == (name == "activity")
     assert len(spec.channels) == (12 if spec.calibrated else 9)
+
+
+def _frame_windows(rng_seed: int = 0, n: int = 4) -> torch.Tensor:
+    """Windows in FRAME_CHANNELS order: random motion about a tilted gravity, a placement."""
+    g = torch.Generator().manual_seed(rng_seed)
+    body = 0.3 * torch.randn(n, 128, 3, generator=g, dtype=torch.float64)
+    gyro = torch.randn(n, 128, 3, generator=g, dtype=torch.float64)
+    gravity = torch.tensor([0.9, -0.3, 0.3], dtype=torch.float64).expand(n, 128, 3)
+    upright = torch.tensor([1.0, -0.2, 0.1], dtype=torch.float64).expand(n, 128, 3)
+    pocket = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=torch.float64)[:n, None, None]
+    return torch.cat([body, gyro, body + gravity, upright, pocket.expand(n, 128, 1)], dim=-1)
+
+
+def _rotated(x: torch.Tensor, seed: int) -> torch.Tensor:
+    from scipy.spatial.transform import Rotation
+
+    R = torch.from_numpy(Rotation.random(random_state=seed).as_matrix())
+    triads = x[..., :12].reshape(*x.shape[:2], 4, 3) @ R.T  # every triad turned alike
+    return torch.cat([triads.reshape(*x.shape[:2], 12), x[..., 12:]], dim=-1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_upright_frame_ignores_how_the_phone_is_turned(seed):
+    from lstm_har.models import UprightFrame
+
+    x = _frame_windows()
+    want, got = UprightFrame()(x), UprightFrame()(_rotated(x, seed))
+    assert got.shape == (4, 128, UprightFrame.n_features)
+    # each feature is a rotation (3 terms), a 3-term dot product, products and a square root
+    assert_within_rounding(got, want, 16, name="features")
+    # what the features mean: gravity's part along the upright and its lean across it
+    u = torch.tensor([1.0, -0.2, 0.1], dtype=torch.float64)
+    u = u / u.norm()
+    gravity = torch.tensor([0.9, -0.3, 0.3], dtype=torch.float64)
+    assert torch.allclose(want[0, 0, 4], gravity @ u)
+    assert torch.allclose(want[0, 0, 5], (gravity - (gravity @ u) * u).norm())
+    assert want[:, 0, 8].tolist() == [0.0, 1.0, 0.0, 1.0]  # the placement passes through
+
+
+def test_any_orientation_classifier_answers_alike_however_the_phone_is_turned():
+    from lstm_har.signal.calibration import FRAME_CHANNELS
+
+    torch.manual_seed(0)
+    spec = make_spec("convbilstm_lite", 8, 6)
+    spec = spec.replace(channels=FRAME_CHANNELS, upright_default=(1.0, 0.0, 0.0))
+    model = Classifier.from_spec(spec).double().eval()
+    x = _frame_windows()
+    model.fit_normaliser(x)
+    assert model.mean.shape == (9,)  # the network reads the nine frame features
+    with torch.no_grad():
+        want, got = model.proba(x), model.proba(_rotated(x, 3))
+    # the features' rounding (16 terms, above) then the network's own chain
+    terms = 16 + classifier_terms("convbilstm", 8, channels=9)
+    assert_within_rounding(got, want, terms, scale=1.0, name="probabilities")
+    with pytest.raises(ValueError, match="13"):
+        model(torch.zeros(1, 128, 12, dtype=torch.float64))

@@ -11,6 +11,9 @@ from lstm_har.signal.calibration import (
     UprightTracker,
     calibrate,
     default_upright,
+    frame_inputs,
+    motion,
+    recording_pocket,
     recording_upright,
 )
 from lstm_har.signal.filters import CHANNELS
@@ -86,9 +89,10 @@ def test_tracker_is_causal_chunk_free_and_ends_at_the_whole_reference(rng):
     tracker = UprightTracker()
     chunked = np.concatenate([tracker.update(w[i : i + n]) for i, n in ((0, 1), (1, 8), (9, 21))])
     np.testing.assert_array_equal(chunked, whole)
-    np.testing.assert_allclose(whole[-1], recording_upright(w), atol=1e-6)
+    np.testing.assert_allclose(whole[-1, :3], recording_upright(w), atol=1e-6)
     for i in (10, 20):  # each window's reference is that of the windows up to it
-        np.testing.assert_allclose(whole[i], recording_upright(w[: i + 1]), atol=1e-6)
+        np.testing.assert_allclose(whole[i, :3], recording_upright(w[: i + 1]), atol=1e-6)
+    np.testing.assert_allclose(whole[-1, 3], np.median(motion(w)[motion(w) > 0.05]), atol=1e-6)
 
 
 def test_packaged_data_has_a_reference_for_every_recording(uci):
@@ -100,3 +104,23 @@ def test_packaged_data_has_a_reference_for_every_recording(uci):
         int(s) for split in (train, test) for s in np.unique(split.subject[split.upright[:, 1] > 0])
     }
     assert reversed_subjects == {9, 10, 16}
+
+
+def test_placement_is_told_by_how_much_walking_moves_the_phone(rng):
+    belt = np.concatenate([windows([1.0, -0.2, 0.0], True, rng) for _ in range(8)])
+    pocket = belt.copy()
+    pocket[..., BODY] *= 3  # a thigh swings the phone ~3x more than a waist (0.09 -> 0.27 g)
+    pocket[..., TOTAL] = pocket[..., BODY] + [1.0, -0.2, 0.0]
+    assert recording_pocket(belt) is False and recording_pocket(pocket) is True
+    assert recording_pocket(belt[: MIN_MOVING_WINDOWS - 1]) is None  # too little walking
+
+
+def test_frame_inputs_carry_the_reference_and_placement(rng):
+    w = np.concatenate([windows([1.0, 0.0, 0.0], True, rng, n=3)])
+    upright = np.array([[0.9, 0.1, 0.0], [np.nan] * 3, [0.8, 0.2, 0.1]], dtype=np.float32)
+    x = frame_inputs(w, upright, np.array([True, False, True]), default=np.array([1.0, 0, 0]))
+    assert x.shape == (3, 128, 13) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[..., :9], w)  # nothing mirrored or moved
+    want = np.array([[0.9, 0.1, 0.0], [1.0, 0, 0], [0.8, 0.2, 0.1]], dtype=np.float32)
+    np.testing.assert_array_equal(x[:, 0, 9:12], want)  # copied: exact
+    assert (x[:, :, 12] == np.array([1.0, 0.0, 1.0])[:, None]).all()

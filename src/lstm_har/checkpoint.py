@@ -21,6 +21,7 @@ import torch
 from ._files import atomic_write, read_json, write_json
 from ._version import __version__
 from .errors import CheckpointError
+from .signal.calibration import FRAME_CHANNELS
 from .signal.filters import PREPROCESS_VERSION, SAMPLE_RATE_HZ, STEP, WINDOW
 
 FORMAT_VERSION = 1
@@ -37,7 +38,9 @@ class ModelSpec:
     hidden_size: int  # LSTM units
     task: str  # "walking" or "activity" (data.TASKS)
     classes: tuple[str, ...]  # name of output k
-    channels: tuple[str, ...]  # input channels in order: signal.CHANNELS (9) or + tilt (12)
+    # input channels in order: signal.CHANNELS (9), + tilt (12, calibrated), or FRAME_CHANNELS
+    # (13: + the upright reference and the placement; any orientation, models.UprightFrame)
+    channels: tuple[str, ...]
     backend: str = "torch"  # LSTM implementation it trained with: "torch" or "ours"
     # A calibrated model's stand-in upright reference (g), for recordings that barely move;
     # None = not calibrated (signal.calibration).
@@ -58,6 +61,11 @@ class ModelSpec:
     @property
     def calibrated(self) -> bool:
         return self.upright_default is not None
+
+    @property
+    def any_orientation(self) -> bool:
+        """Reads the phone in the recording's upright frame (``signal.FRAME_CHANNELS``)."""
+        return self.channels == FRAME_CHANNELS
 
     def upright(self) -> np.ndarray | None:
         """``upright_default`` as a float32 ``(3,)`` array, or None when not calibrated."""
@@ -115,6 +123,8 @@ class ModelSpec:
             if not ok or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in upright):
                 raise CheckpointError(f"{where}: upright_default must be 3 numbers or null")
             fields["upright_default"] = tuple(float(v) for v in upright)
+        if fields["channels"] == FRAME_CHANNELS and upright is None:
+            raise CheckpointError(f"{where}: an any-orientation model needs upright_default")
         k = len(fields["classes"])
         for name, shape in (("transitions", (k, k)), ("class_prior", (k,))):
             value = fields.get(name)

@@ -50,6 +50,10 @@ class TrainConfig:
     calibrate: bool = _f(False, "per-recording orientation calibration (signal.calibration): "
                          "3 tilt channels against the recording's upright pose, y mirrored "
                          "where worn reversed")  # fmt: skip
+    any_orientation: bool = _f(False, "read each window in the recording's upright frame "
+                               "(models.UprightFrame: heading-free features, the lean from "
+                               "upright, the placement), so any phone orientation and a waist or "
+                               "a pocket read alike; excludes calibrate")  # fmt: skip
     augment_rotation: float = _f(0.0, "degrees of random sensor rotation per training window")
     augment_scale: float = _f(0.0, "+- fraction of random body-motion scaling per window")
     patience: int = _f(0, "stop after this many epochs without a better validation score; 0 = "
@@ -62,6 +66,11 @@ class TrainConfig:
     cv_fold: int = _f(0, "which fold of cv_folds to evaluate on")
     data: str | None = _f(None, "None = packaged offline HAPT; else a UCI HAR folder/zip or "
                           "a HAPT RawData/ folder")  # fmt: skip
+    motionsense: str | None = _f(None, "a MotionSense folder or zip (data.motionsense): its "
+                                 "subjects 1-16 join training and validation, 17-24 are tested "
+                                 "beside the UCI HAR test subjects")  # fmt: skip
+    motionsense_val_subjects: int = _f(3, "MotionSense subjects (of 1-16) held out for "
+                                       "validation, drawn with val_seed")  # fmt: skip
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -80,6 +89,11 @@ class TrainConfig:
             (0 <= self.augment_rotation <= 180, "augment_rotation must be in [0, 180] degrees"),
             (0 <= self.augment_scale < 1, "augment_scale must be in [0, 1)"),
             (self.val_subjects >= 1, "val_subjects must be >= 1"),
+            (1 <= self.motionsense_val_subjects <= 8, "motionsense_val_subjects must be in 1..8"),
+            (not (self.calibrate and self.any_orientation),
+             "calibrate and any_orientation exclude each other"),
+            (not (self.motionsense and self.cv_folds),
+             "cv_folds splits UCI HAR's subjects; leave motionsense out"),
             (
                 self.cv_folds >= 0 and (self.cv_folds == 0 or 0 <= self.cv_fold < self.cv_folds),
                 "cv_fold must be in 0..cv_folds-1",

@@ -11,6 +11,7 @@ fitted on the training subjects and the ``ModelSpec`` that says what it is, so a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,6 +71,8 @@ class ConvBiLSTM(nn.Module):
 
     Two Conv1d blocks learn local motion features at 50 Hz (kernel 5 = 0.1 s); a 2-layer
     BiLSTM reads them in both directions; mean and max over time feed a linear head.
+    ``pool`` > 1 max-pools the conv features over time first, so the LSTM, most of the cost,
+    takes ``128 / pool`` steps (``convbilstm_lite``: 32 channels, pool 4, about 8x faster).
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class ConvBiLSTM(nn.Module):
         backend: str = "torch",
         channels: int = 64,
         dropout: float = 0.2,
+        pool: int = 1,
     ) -> None:
         super().__init__()
         self.conv = nn.Sequential(
@@ -89,6 +93,7 @@ class ConvBiLSTM(nn.Module):
             nn.Conv1d(channels, channels, kernel_size=5, padding=2),
             nn.BatchNorm1d(channels),
             nn.ReLU(),
+            *([nn.MaxPool1d(pool)] if pool > 1 else []),
         )
         self.lstm = make_lstm(
             backend, channels, hidden_size, num_layers=2, batch_first=True, bidirectional=True
@@ -98,14 +103,58 @@ class ConvBiLSTM(nn.Module):
         self.head = _head(output_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        z = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T, C) -> (B, T, channels)
-        out, _ = self.lstm(z)  # (B, T, channels) -> (B, T, 2H)
-        pooled = torch.cat([out.mean(1), out.amax(1)], dim=-1)  # (B, T, 2H) -> (B, 4H)
+        z = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T, C) -> (B, T/pool, channels)
+        out, _ = self.lstm(z)  # (B, T', channels) -> (B, T', 2H)
+        pooled = torch.cat([out.mean(1), out.amax(1)], dim=-1)  # (B, T', 2H) -> (B, 4H)
         scores: Tensor = self.head(self.fc(self.dropout(pooled)))
         return scores
 
 
-MODELS: dict[str, Callable[..., nn.Module]] = {"simple": SimpleLSTM, "convbilstm": ConvBiLSTM}
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "simple": SimpleLSTM,
+    "convbilstm": ConvBiLSTM,
+    "convbilstm_lite": functools.partial(ConvBiLSTM, channels=32, pool=4),
+}
+
+
+class UprightFrame(nn.Module):
+    """What survives any rotation of the phone, from ``signal.FRAME_CHANNELS`` windows.
+
+    With u the unit upright reference and each triad v split into its part along u,
+    ``v_up = v . u``, and the rest, ``v_across = v - v_up u``, the features are
+    ``body_up, |body_across|, gyro_up, |gyro_across|, gravity_up, |gravity_across|`` (gravity
+    = total - body: ``gravity_up`` is the cosine of the lean from upright, ``|gravity_across|``
+    its sine, in g), two heading-free couplings of the horizontal motion,
+    ``body_across . gyro_across`` and ``(body_across x gyro_across) . u``, and the placement.
+    A rotation R of the phone rotates every triad and u alike, so none of these change
+    (exactly: each is a dot product or a length).
+
+    Shapes: ``(B, T, 13)`` -> ``(B, T, 9)``.
+    """
+
+    n_features = 9
+
+    def forward(self, x: Tensor) -> Tensor:
+        body, gyro, total, up = x[..., 0:3], x[..., 3:6], x[..., 6:9], x[..., 9:12]
+        u = up / up.square().sum(-1, keepdim=True).clamp_min(1e-12).sqrt()  # (B, T, 3)
+
+        def split(v: Tensor) -> tuple[Tensor, Tensor]:
+            along = (v * u).sum(-1, keepdim=True)  # (B, T, 1)
+            return along, v - along * u
+
+        def length(v: Tensor) -> Tensor:  # written out: exports to ONNX, smooth at 0
+            return (v.square().sum(-1, keepdim=True) + 1e-12).sqrt()
+
+        (b_up, b_across), (w_up, w_across) = split(body), split(gyro)
+        g_up, g_across = split(total - body)
+        bx, by, bz = b_across.unbind(-1)
+        wx, wy, wz = w_across.unbind(-1)
+        cross = torch.stack([by * wz - bz * wy, bz * wx - bx * wz, bx * wy - by * wx], -1)
+        return torch.cat(
+            [b_up, length(b_across), w_up, length(w_across), g_up, length(g_across),
+             (b_across * w_across).sum(-1, keepdim=True), (cross * u).sum(-1, keepdim=True),
+             x[..., 12:13]], dim=-1,
+        )  # fmt: skip
 
 
 def build_model(
@@ -131,6 +180,11 @@ def add_forget_bias(model: nn.Module, value: float) -> None:
             param[hidden : 2 * hidden] += value
 
 
+def n_features(spec: ModelSpec) -> int:
+    """How many features the network itself reads (after ``UprightFrame`` if any)."""
+    return UprightFrame.n_features if spec.any_orientation else len(spec.channels)
+
+
 class Classifier(nn.Module):
     """A model plus its input standardisation, ``net((x - mean) / std)``, and its ``spec``.
 
@@ -148,13 +202,16 @@ class Classifier(nn.Module):
         super().__init__()
         self.net = net
         self.spec = spec
-        self.register_buffer("mean", torch.zeros(len(spec.channels)))
-        self.register_buffer("std", torch.ones(len(spec.channels)))
+        # any-orientation models read features of the channels (see UprightFrame)
+        self.frame: nn.Module = UprightFrame() if spec.any_orientation else nn.Identity()
+        n = n_features(spec)
+        self.register_buffer("mean", torch.zeros(n))
+        self.register_buffer("std", torch.ones(n))
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, forget_bias: float = 0.0) -> Classifier:
         """A freshly initialised classifier as ``spec`` describes it (seed torch first)."""
-        net = build_model(spec.model, len(spec.channels), spec.hidden_size, len(spec.classes),
+        net = build_model(spec.model, n_features(spec), spec.hidden_size, len(spec.classes),
                           spec.backend, forget_bias)  # fmt: skip
         return cls(net, spec)
 
@@ -187,19 +244,22 @@ class Classifier(nn.Module):
         save_model_files(Path(directory), self.state_dict(), self.spec)
 
     def fit_normaliser(self, X: Tensor) -> Classifier:
-        """Per-channel mean and std over all windows and steps of ``X`` ``(N, T, C)``."""
-        flat = X.reshape(-1, X.shape[-1]).double()
+        """Per-feature mean and std over all windows and steps of ``X`` ``(N, T, C)``."""
+        with torch.no_grad():
+            features = torch.cat([self.frame(X[i : i + 4096]) for i in range(0, len(X), 4096)])
+        flat = features.reshape(-1, features.shape[-1]).double()
         self.mean.copy_(flat.mean(0))
         self.std.copy_(flat.std(0).clamp_min(1e-6))
         return self
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.shape[-1] != self.mean.shape[0]:  # else a broadcasting error deep inside
+        if x.shape[-1] != len(self.spec.channels):  # else a broadcasting error deep inside
             raise ValueError(
-                f"Classifier: expected windows (B, T, {self.mean.shape[0]}), got "
-                f"{tuple(x.shape)}; a calibrated model takes signal.calibrate's 12 channels"
+                f"Classifier: expected windows (B, T, {len(self.spec.channels)}), got "
+                f"{tuple(x.shape)}; a calibrated model takes signal.calibrate's 12 channels, "
+                "an any-orientation one signal.frame_inputs' 13"
             )
-        out: Tensor = self.net((x - self.mean) / self.std)
+        out: Tensor = self.net((self.frame(x) - self.mean) / self.std)
         return out
 
     def proba(self, x: Tensor) -> Tensor:

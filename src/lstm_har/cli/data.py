@@ -8,7 +8,7 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    data = sub.add_parser("data", help="inspect (or download) the UCI HAR data")
+    data = sub.add_parser("data", help="inspect the UCI HAR data, or download a dataset")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     info = data_sub.add_parser("info", help="windows per split and activity vs the official set")
     info.add_argument(
@@ -19,10 +19,12 @@ def add_parser(sub: Any) -> None:
     info.set_defaults(func=data_info)
     fetch = data_sub.add_parser(
         "download",
-        help="fetch the official UCI HAR zip (the only network use; the default data needs none)",
+        help="fetch the official UCI HAR zip, or MotionSense's (the only network use; the "
+        "default data needs none)",
     )
-    fetch.add_argument("--out", help="file to write (default: 'UCI HAR Dataset.zip' in the cache)")
-    fetch.add_argument("--url", default=None, help="where from (default: the UCI repository)")
+    fetch.add_argument("dataset", nargs="?", default="uci-har", choices=["uci-har", "motionsense"])
+    fetch.add_argument("--out", help="file to write (default: the dataset's zip in the cache)")
+    fetch.add_argument("--url", default=None, help="where from (default: the dataset's home)")
     fetch.add_argument("--sha256", help="expected SHA-256 in hex; a mismatch writes nothing")
     fetch.add_argument("--force", action="store_true", help="replace an existing file")
     fetch.set_defaults(func=data_download)
@@ -41,10 +43,10 @@ def data_info(args: argparse.Namespace) -> int:
 
 
 def data_download(args: argparse.Namespace) -> int:
-    from ..data.download import UCI_HAR_URL, default_destination, download
+    from ..data.download import default_destination, download
     from ..errors import LstmHarError
 
-    dest = Path(args.out) if args.out else default_destination()
+    dest = Path(args.out) if args.out else default_destination(args.dataset)
     if dest.exists() and not args.force:
         raise LstmHarError(f"{dest} exists; use it with --data {dest}, or pass --force")
     bar = None
@@ -58,10 +60,11 @@ def data_download(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     try:
-        digest = download(dest, args.url or UCI_HAR_URL, args.sha256, progress)
+        digest = download(dest, args.url, args.sha256, progress, args.dataset)
     finally:
         if bar is not None:
             bar.close()
     print(f"wrote {dest} ({dest.stat().st_size / 1e6:.1f} MB, sha256 {digest})")
-    print(f"use it with: lstm-har train --data '{dest}' (or lstm-har data info --data ...)")
+    flag = "--data" if args.dataset == "uci-har" else "--motionsense"
+    print(f"use it with: lstm-har train {flag} '{dest}'")
     return 0

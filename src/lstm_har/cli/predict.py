@@ -42,6 +42,11 @@ def add_parser(sub: Any) -> None:
         help="each window's own label; by default the most likely label sequence under the "
         "model's HMM of activity changes",
     )  # fmt: skip
+    predict.add_argument(
+        "--placement", default="auto", choices=["auto", "waist", "pocket"],
+        help="where the phone was worn, for a model that reads any orientation; auto "
+        "(default): told from how much the recording's walking moves the phone",
+    )  # fmt: skip
     predict.add_argument("--plot", metavar="PNG", help="save a timeline of the predictions")
     predict.add_argument("--bouts", metavar="FILE",
                          help="bouts (start, end, activity, duration, mean probability); "
@@ -84,7 +89,8 @@ def run_predict(args: argparse.Namespace) -> int:
         gyro_unit=args.gyro_unit, time_unit=args.time_unit, platform=args.platform,
     )  # fmt: skip
     predictor = Predictor.from_model(args.model, engine=args.engine)
-    preds = predictor.predict_recording(recording, smooth=not args.no_smooth)
+    preds = predictor.predict_recording(recording, smooth=not args.no_smooth,
+                                        placement=args.placement)  # fmt: skip
     from ..inference.report import Clock, bouts, summary, write_table
 
     clock = Clock.of(recording.t0, recording.epoch, args.tz, recording.utc_offset_s,
@@ -124,6 +130,11 @@ def _summary(preds: Any, summary: str, warnings: list[str]) -> list[str]:
         x, y, z = c.upright.tolist()
         mirrored = ", y mirrored (phone worn the other way round)" if c.mirrored else ""
         lines.insert(1, f"calibrated: upright gravity ({x:.2f}, {y:.2f}, {z:.2f}) g{mirrored}")
+    if c is not None and c.placement is not None:
+        how = "given" if c.motion is None else f"walking moves it {c.motion:.2f} g"
+        if c.motion is None and not c.own:
+            how = "given, or the waist by default"
+        lines.insert(1 + (c.own is True), f"placement: {c.placement} ({how})")
     per_class = preds.time_per_class()
     off = per_class.pop("NOT_WORN", 0.0)
     worn = sum(per_class.values())

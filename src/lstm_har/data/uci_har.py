@@ -53,15 +53,23 @@ CACHE_VERSION = "windows-v2"
 @dataclass(frozen=True)
 class Windows:
     """Labeled windows: ``X`` (N, 128, C) float32 in ``signal.CHANNELS`` order, ``y`` (N,)
-    int64 indexing ``classes``, ``subject`` (N,) int64 1..30, and ``upright`` (N, 3) float32,
-    the ``signal.calibration`` reference of the window's recording (NaN where it moved too
-    little to have one). ``load_uci_har`` gives the six ``ACTIVITIES``; ``task`` relabels."""
+    int64 indexing ``classes``, ``subject`` (N,) int64 (UCI HAR 1..30, MotionSense 101..124),
+    ``upright`` (N, 3) float32, the ``signal.calibration`` reference of the window's
+    recording (NaN where it moved too little to have one), and ``pocket`` (N,) bool, where the
+    phone was worn (True: a trouser pocket; False: the waist, as in UCI HAR; None: all waist).
+    ``load_uci_har`` gives the six ``ACTIVITIES``; ``task`` relabels."""
 
     X: np.ndarray
     y: np.ndarray
     subject: np.ndarray
     upright: np.ndarray
     classes: tuple[str, ...] = ACTIVITIES
+    pocket: np.ndarray | None = None
+
+    @property
+    def in_pocket(self) -> np.ndarray:
+        """``(N,)`` bool: each window worn in a pocket."""
+        return np.zeros(len(self.y), dtype=bool) if self.pocket is None else self.pocket
 
     def __len__(self) -> int:
         return len(self.y)
@@ -83,8 +91,20 @@ class Windows:
     def select(self, mask: np.ndarray) -> Windows:
         return dataclasses.replace(
             self, X=self.X[mask], y=self.y[mask], subject=self.subject[mask],
-            upright=self.upright[mask],
+            upright=self.upright[mask], pocket=None if self.pocket is None else self.pocket[mask],
         )  # fmt: skip
+
+
+def concat(parts: list[Windows]) -> Windows:
+    """Windows of several sources in one set (same classes; subjects must not collide)."""
+    classes = {p.classes for p in parts}
+    if len(classes) != 1:
+        raise ValueError(f"concat: windows of different classes {sorted(classes)}")
+    return Windows(
+        np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts]),
+        np.concatenate([p.subject for p in parts]), np.concatenate([p.upright for p in parts]),
+        parts[0].classes, np.concatenate([p.in_pocket for p in parts]),
+    )  # fmt: skip
 
 
 def subject_split(

@@ -3,7 +3,8 @@
 The exported graph maps raw windows ``(B, 128, 9)`` to class probabilities ``(B, K)``: the
 normaliser and the probability head are inside it, so a phone or a server needs nothing but
 the file. The class names travel in the ONNX metadata (``classes``, JSON), with the input
-``channels``; a calibrated model takes ``(B, 128, 12)`` from ``calibration.calibrate``, whose
+``channels``; a calibrated model takes ``(B, 128, 12)`` from ``calibration.calibrate``, an
+any-orientation one ``(B, 128, 13)`` from ``calibration.frame_inputs``, whose
 stand-in reference is ``upright_default`` there.
 """
 
@@ -52,7 +53,7 @@ def export(model: Classifier, out: Path, fmt: str = "onnx") -> Path:
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
     wrapper = _Proba(model.eval())
-    example = torch.zeros(1, WINDOW, len(model.mean))  # (B, T, C): 9, or 12 when calibrated
+    example = torch.zeros(1, WINDOW, len(model.spec.channels))  # (B, T, C): 9, 12 or 13
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about the LSTM's batch_first shapes

@@ -23,7 +23,13 @@ import pandas as pd
 from ..checkpoint import ModelSpec, read_spec
 from ..errors import CheckpointError
 from ..models import Classifier
-from ..signal.calibration import UprightTracker, calibrate, samples_upright
+from ..signal.calibration import (
+    POCKET_MOTION_G,
+    UprightTracker,
+    calibrate,
+    frame_inputs,
+    samples_reference,
+)
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW, Windower
 from ..signal.smoothing import viterbi
 from ..signal.wear import NOT_WORN, not_worn, still
@@ -52,17 +58,27 @@ def resolve_model(name_or_dir: str | Path) -> Path:
     return path
 
 
+PLACEMENTS = ("auto", "waist", "pocket")
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """The upright reference a calibrated model read a recording against."""
+    """The upright reference a calibrated model read a recording against, and for an
+    any-orientation model, where the phone was worn."""
 
     upright: np.ndarray  # (3,) g
     own: bool  # the recording's own; False: it moved too little, the model's default stood in
+    pocket: bool | None = None  # in a pocket (any-orientation models; else None)
+    motion: float | None = None  # g, the median motion that told the placement (None: given)
 
     @property
     def mirrored(self) -> bool:
         """The phone was worn the other way round (y read mirrored, signal.calibration)."""
-        return bool(self.upright[1] > 0)
+        return self.pocket is None and bool(self.upright[1] > 0)
+
+    @property
+    def placement(self) -> str | None:
+        return None if self.pocket is None else ("pocket" if self.pocket else "waist")
 
 
 @dataclass(frozen=True)
@@ -176,57 +192,81 @@ class Predictor:
     def classes(self) -> tuple[str, ...]:
         return self.spec.classes
 
-    def windows_proba(self, windows: np.ndarray, upright: np.ndarray | None = None) -> np.ndarray:
+    def windows_proba(
+        self, windows: np.ndarray, upright: np.ndarray | None = None,
+        pocket: np.ndarray | bool = False,
+    ) -> np.ndarray:  # fmt: skip
         """``(N, 128, 9)`` filtered windows -> ``(N, K)``; a calibrated model reads them
-        against ``upright`` ``(3,)`` or ``(N, 3)`` (NaN rows: the model's default)."""
+        against ``upright`` ``(3,)`` or ``(N, 3)`` (NaN rows: the model's default), an
+        any-orientation one also with the placement ``pocket`` (one bool or ``(N,)``)."""
         default = self.spec.upright()
         if default is not None:
             reference = default if upright is None else upright
-            windows = calibrate(windows, reference, default)  # (N, 128, 9) -> (N, 128, 12)
+            if self.spec.any_orientation:  # (N, 128, 9) -> (N, 128, 13)
+                windows = frame_inputs(windows, reference, pocket, default)
+            else:  # (N, 128, 9) -> (N, 128, 12)
+                windows = calibrate(windows, reference, default)
         return self.proba(windows)
 
     def predict(
         self, samples: np.ndarray, *, upright: np.ndarray | None = None, chunk: int = 1 << 16,
-        smooth: bool = True,
+        smooth: bool = True, placement: str = "auto",
     ) -> Predictions:  # fmt: skip
         """``(T, 6)`` raw 50 Hz samples (acc g, gyro rad/s) -> one prediction per window.
 
         This is the ``Recognizer`` fed ``chunk`` samples at a time: one code path for batch
         and streaming, and memory bounded by the chunk, while windows are still classified
         in large batches. A calibrated model reads the recording against ``upright``, by
-        default its own reference (``signal.samples_upright``), or the model's default when it
-        moves too little to have one (``Predictions.calibration`` says which). With
+        default its own reference (``signal.calibration.samples_reference``), or the model's
+        default when it moves too little to have one (``Predictions.calibration`` says
+        which). With
         ``smooth`` and a model that has an HMM (``ModelSpec.hmm``), the labels are the most
         likely sequence (``signal.smoothing.viterbi``); the probabilities stay each window's.
+        An any-orientation model takes the ``placement`` (``PLACEMENTS``) as given, or with
+        ``"auto"`` from how much the recording's moving windows move
+        (``signal.calibration.POCKET_MOTION_G``); the waist when it barely moves.
         """
-        calibration = self._calibration(samples, upright, chunk)
+        calibration = self._calibration(samples, upright, chunk, placement)
         return self._label(samples, calibration, chunk, smooth)
 
-    def predict_recording(self, recording: Recording, *, smooth: bool = True) -> Predictions:
+    def predict_recording(
+        self, recording: Recording, *, smooth: bool = True, placement: str = "auto"
+    ) -> Predictions:
         """``Recording`` -> predictions over all its segments, times from its first sample.
 
-        A calibrated model reads every segment against the whole recording's upright pose;
-        each segment is smoothed on its own.
+        A calibrated model reads every segment against the whole recording's upright pose
+        (and placement); each segment is smoothed on its own.
         """
-        calibration = self._calibration(recording.samples, None, 1 << 16)
+        calibration = self._calibration(recording.samples, None, 1 << 16, placement)
         parts = [(s.start_s, self._label(s.samples, calibration, 1 << 16, smooth))
                  for s in recording.segments]  # fmt: skip
         return dataclasses.replace(_join(parts, self.classes), calibration=calibration)
 
     def _calibration(
-        self, samples: np.ndarray, upright: np.ndarray | None, chunk: int
+        self, samples: np.ndarray, upright: np.ndarray | None, chunk: int, placement: str
     ) -> Calibration | None:
         """The reference a calibrated model reads ``samples`` against (None: uncalibrated)."""
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
         default = self.spec.upright()
         if default is None:
             return None
-        own = samples_upright(samples, chunk) if upright is None else upright
-        return Calibration(default if own is None else own, own is not None)
+        auto = self.spec.any_orientation and placement == "auto"
+        own = samples_reference(samples, chunk) if upright is None or auto else None  # (4,)
+        if upright is None and own is not None:
+            upright = own[:3]
+        reference = default if upright is None else upright
+        if not self.spec.any_orientation:
+            return Calibration(reference, upright is not None)
+        motion = None if own is None or not auto else float(own[3])
+        pocket = motion > POCKET_MOTION_G if motion is not None else placement == "pocket"
+        return Calibration(reference, upright is not None, pocket, motion)
 
     def _label(
         self, samples: np.ndarray, calibration: Calibration | None, chunk: int, smooth: bool
     ) -> Predictions:
-        stream = self.recognizer(None if calibration is None else calibration.upright)
+        stream = (self.recognizer() if calibration is None
+                  else self.recognizer(calibration.upright, bool(calibration.pocket)))  # fmt: skip
         parts = [(0.0, stream.push(samples[i : i + chunk])) for i in range(0, len(samples), chunk)]
         joined = _join(parts, self.classes)
         hmm = self.spec.hmm() if smooth else None
@@ -235,8 +275,8 @@ class Predictor:
         return dataclasses.replace(joined, calibration=calibration, path=path,
                                    not_worn=not_worn(joined.still))  # fmt: skip
 
-    def recognizer(self, upright: np.ndarray | None = None) -> Recognizer:
-        return Recognizer(self, upright=upright)
+    def recognizer(self, upright: np.ndarray | None = None, pocket: bool = False) -> Recognizer:
+        return Recognizer(self, upright=upright, pocket=pocket)
 
 
 class Recognizer:
@@ -252,11 +292,16 @@ class Recognizer:
     against the reference of the stream up to it, which needs
     ``signal.calibration.MIN_MOVING_WINDOWS`` moving windows (~8 s of walking) before it
     replaces the model's default; either way the chunking does not change the predictions.
+    An any-orientation model takes ``pocket`` with a fixed ``upright``, else the placement
+    the stream's moving windows so far tell (the waist until there are enough).
     """
 
-    def __init__(self, predictor: Predictor, *, upright: np.ndarray | None = None) -> None:
+    def __init__(
+        self, predictor: Predictor, *, upright: np.ndarray | None = None, pocket: bool = False
+    ) -> None:
         self.predictor = predictor
         self.upright = upright  # fixed reference; None = the stream's own so far
+        self.pocket = pocket  # with a fixed reference: the placement
         self._windower = Windower()
         self._tracker = UprightTracker()
 
@@ -276,11 +321,14 @@ class Recognizer:
         if not len(starts):
             empty = _predictions(starts, np.empty((0, len(self.classes))), self.classes)
             return dataclasses.replace(empty, still=np.zeros(0, dtype=bool))
-        reference = None
+        reference, pocket = None, np.asarray(self.pocket)
         if self.predictor.spec.calibrated:
             # (3,) fixed, or (M, 3) so far: NaN (the model's default) before enough movement
-            reference = self.upright if self.upright is not None else self._tracker.update(windows)
-        proba = self.predictor.windows_proba(windows, reference)
+            reference = self.upright
+            if reference is None:
+                so_far = self._tracker.update(windows)  # (M, 4): upright xyz, motion
+                reference, pocket = so_far[:, :3], so_far[:, 3] > POCKET_MOTION_G  # NaN: waist
+        proba = self.predictor.windows_proba(windows, reference, pocket)
         return dataclasses.replace(_predictions(starts, proba, self.classes), still=still(windows))
 
 

@@ -17,6 +17,13 @@ labels. A calibrated model gets two things from it:
 
 A recording with fewer than ``MIN_MOVING_WINDOWS`` moving windows has no reference of its own;
 the model's ``upright_default`` (the median over its training recordings) stands in.
+
+**Any orientation** (``FRAME_CHANNELS``, read by ``models.UprightFrame``): the nine channels
+plus the upright reference itself and where the phone is worn. The model turns each sample into
+what survives any rotation of the phone: components along the upright and the length of what
+is left across it. Walking moves a phone in a trouser pocket 2-4 times more than one on the
+waist, so the same moving windows tell the placement (``pocket``): the median over them of
+``motion``, the std of |body_acc| over a window.
 """
 
 from __future__ import annotations
@@ -35,26 +42,36 @@ MIN_MOVING_WINDOWS = 5  # fewer (under ~8 s of walking): no reference of the rec
 UPRIGHT_FALLBACK = (1.0, 0.0, 0.0)  # g: x vertical, as UCI HAR's phone stands on the waist
 TILT_CHANNELS = ("tilt_x", "tilt_y", "tilt_z")  # total_acc minus the upright reference
 CALIBRATED_CHANNELS = CHANNELS + TILT_CHANNELS
+# The reference itself (constant over a recording) and the placement, 1.0 = in a pocket.
+FRAME_CHANNELS = CHANNELS + ("upright_x", "upright_y", "upright_z", "pocket")
+# Median motion (g) over a recording's moving windows above which the phone is in a pocket.
+# Training subjects only, per subject: UCI HAR's 21 (waist) 0.095-0.175 g, MotionSense 1-16
+# (trouser pocket) 0.22-0.42 g (benchmarks/bench_orientations.py --placement prints them).
+POCKET_MOTION_G = 0.2
 _ACC_Y = [CHANNELS.index("body_acc_y"), CHANNELS.index("total_acc_y")]
 _TOTAL = slice(CHANNELS.index("total_acc_x"), CHANNELS.index("total_acc_z") + 1)
 _BODY = slice(CHANNELS.index("body_acc_x"), CHANNELS.index("body_acc_z") + 1)
 
 
-def _moving(windows: np.ndarray) -> np.ndarray:
-    """``(N, 128, 9)`` -> ``(N,)`` whether each window's wearer moves."""
+def motion(windows: np.ndarray) -> np.ndarray:
+    """``(N, 128, 9)`` -> ``(N,)`` each window's motion: the std of |body_acc| (g)."""
     body = np.linalg.norm(windows[..., _BODY], axis=-1)  # (N, T, 3) -> (N, T)
-    moving: np.ndarray = body.std(axis=1) > MOVING_STD_G
-    return moving
+    out: np.ndarray = body.std(axis=1)
+    return out
 
 
 def moving_gravity(windows: np.ndarray) -> np.ndarray:
-    """The mean gravity ``(M, 3)`` (g) of those of ``windows`` ``(N, 128, 9)`` that move."""
-    gravity: np.ndarray = windows[_moving(windows)][..., _TOTAL].mean(axis=1)  # (M, T, 3) -> (M, 3)
-    return gravity
+    """``(M, 4)`` for those of ``windows`` ``(N, 128, 9)`` that move: each one's mean gravity
+    (g, 3 columns) and its ``motion`` (g)."""
+    m = motion(windows)
+    moving = m > MOVING_STD_G
+    gravity = windows[moving][..., _TOTAL].mean(axis=1)  # (M, T, 3) -> (M, 3)
+    return np.concatenate([gravity, m[moving, None]], axis=1)  # (M, 4)
 
 
 def upright_reference(gravity: np.ndarray) -> np.ndarray | None:
-    """Median of the moving windows' gravity ``(M, 3)``, or None if there are too few."""
+    """Median of the moving windows' ``moving_gravity`` ``(M, 4)`` -> ``(4,)`` (upright xyz
+    and motion), or None if there are too few."""
     if len(gravity) < MIN_MOVING_WINDOWS:
         return None
     return np.asarray(np.median(gravity, axis=0), dtype=np.float32)
@@ -62,7 +79,14 @@ def upright_reference(gravity: np.ndarray) -> np.ndarray | None:
 
 def recording_upright(windows: np.ndarray) -> np.ndarray | None:
     """Upright reference ``(3,)`` of one recording from all its windows ``(N, 128, 9)``."""
-    return upright_reference(moving_gravity(windows))
+    reference = upright_reference(moving_gravity(windows))
+    return None if reference is None else reference[:3]
+
+
+def recording_pocket(windows: np.ndarray) -> bool | None:
+    """Whether one recording's phone was in a pocket (None: it moved too little to tell)."""
+    reference = upright_reference(moving_gravity(windows))
+    return None if reference is None else bool(reference[3] > POCKET_MOTION_G)
 
 
 def default_upright(uprights: np.ndarray) -> np.ndarray:
@@ -74,13 +98,20 @@ def default_upright(uprights: np.ndarray) -> np.ndarray:
     return np.asarray(np.median(known, axis=0), dtype=np.float32)
 
 
-def samples_upright(samples: np.ndarray, chunk: int = 1 << 16) -> np.ndarray | None:
-    """The upright reference of a whole recording ``(T, 6)`` of raw 50 Hz samples (acc g,
-    gyro rad/s), or None if it barely moves; filtered ``chunk`` samples at a time."""
+def samples_reference(samples: np.ndarray, chunk: int = 1 << 16) -> np.ndarray | None:
+    """The reference ``(4,)`` (upright xyz in g, then motion in g) of a whole recording
+    ``(T, 6)`` of raw 50 Hz samples (acc g, gyro rad/s), or None if it barely moves; filtered
+    ``chunk`` samples at a time."""
     windower = Windower()
     gravity = [moving_gravity(windower.push(samples[i : i + chunk])[1])
                for i in range(0, len(samples), chunk)]  # fmt: skip
     return upright_reference(np.concatenate(gravity)) if gravity else None
+
+
+def samples_upright(samples: np.ndarray, chunk: int = 1 << 16) -> np.ndarray | None:
+    """The upright reference ``(3,)`` of a whole recording (see ``samples_reference``)."""
+    reference = samples_reference(samples, chunk)
+    return None if reference is None else reference[:3]
 
 
 def calibrate(
@@ -104,23 +135,43 @@ def calibrate(
     return np.concatenate([out, tilt], axis=-1)  # (N, T, 9) -> (N, T, 12)
 
 
+def frame_inputs(
+    windows: np.ndarray, upright: np.ndarray, pocket: np.ndarray | bool, default: np.ndarray
+) -> np.ndarray:
+    """``(N, 128, 9)`` windows + their recording's upright ``(3,)`` or ``(N, 3)`` (NaN rows
+    take ``default``) and placement (``(N,)`` or one bool) -> ``(N, 128, 13)`` in
+    ``FRAME_CHANNELS`` order. Nothing is mirrored: the model's features ignore rotations."""
+    windows = np.asarray(windows, dtype=np.float32)
+    n, t = windows.shape[:2]
+    upright = np.broadcast_to(np.asarray(upright, dtype=np.float32), (n, 3))
+    upright = np.where(np.isfinite(upright).all(axis=1, keepdims=True),
+                       upright, np.asarray(default, dtype=np.float32))  # fmt: skip
+    pocket = np.broadcast_to(np.asarray(pocket, dtype=np.float32), (n,))
+    context = np.concatenate([upright, pocket[:, None]], axis=1)  # (N, 4)
+    return np.concatenate(  # (N, T, 9) + (N, T, 4) -> (N, T, 13)
+        [windows, np.broadcast_to(context[:, None, :], (n, t, 4))],
+        axis=-1,
+    )
+
+
 class UprightTracker:
     """The upright reference of a stream so far, window by window, for live recognition.
 
-    ``update(windows)`` returns ``(N, 3)``: for each window, ``upright_reference`` of the
+    ``update(windows)`` returns ``(N, 4)``: for each window, ``upright_reference`` of the
     moving windows up to and including it (NaN while fewer than ``MIN_MOVING_WINDOWS``), so
     the result does not depend on how the stream was chunked. Sorted columns make each
     update O(log M) plus a memmove, where re-taking the median would be O(M) per window.
     """
 
     def __init__(self) -> None:
-        self._sorted: tuple[list[float], list[float], list[float]] = ([], [], [])
-        self._current = np.full(3, np.nan, dtype=np.float32)
+        self._sorted: tuple[list[float], ...] = ([], [], [], [])
+        self._current = np.full(4, np.nan, dtype=np.float32)
 
     def update(self, windows: np.ndarray) -> np.ndarray:
-        out = np.tile(self._current, (len(windows), 1))  # (N, 3)
-        gravity = windows[..., _TOTAL].mean(axis=1)  # (N, T, 3) -> (N, 3)
-        for i in np.flatnonzero(_moving(windows)):
+        out = np.tile(self._current, (len(windows), 1))  # (N, 4)
+        m = motion(windows)
+        gravity = np.concatenate([windows[..., _TOTAL].mean(axis=1), m[:, None]], axis=1)
+        for i in np.flatnonzero(m > MOVING_STD_G):
             for column, value in zip(self._sorted, gravity[i].tolist(), strict=True):
                 bisect.insort(column, value)
             n = len(self._sorted[0])

@@ -27,18 +27,21 @@ def rotation_matrices(axis: Tensor, angle: Tensor) -> Tensor:
 def random_rotation(x: Tensor, max_degrees: float, generator: torch.Generator) -> Tensor:
     """Rotate each window's body_acc, body_gyro and total_acc triads by one random rotation.
 
-    ``x`` is ``(B, T, 9)`` in ``preprocess.CHANNELS`` order, or ``(B, T, 12)`` with the tilt
-    triad of ``calibration.CALIBRATED_CHANNELS``, a difference of two accelerations that
-    rotates alike; the axis is uniform on the sphere and the angle uniform in
+    ``x`` is ``(B, T, 9)`` in ``signal.CHANNELS`` order, ``(B, T, 12)`` with the tilt triad
+    of ``CALIBRATED_CHANNELS`` (a difference of two accelerations: it rotates alike), or
+    ``(B, T, 13)`` in ``FRAME_CHANNELS`` order (the upright triad rotates, the placement does
+    not); the axis is uniform on the sphere and the angle uniform in
     ``[-max_degrees, max_degrees]``.
     """
     B, T, C = x.shape
+    n = C - C % 3  # channels in triads
     axis = torch.randn(B, 3, generator=generator, dtype=x.dtype)
     axis = axis / axis.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     angle = (torch.rand(B, generator=generator, dtype=x.dtype) * 2 - 1) * math.radians(max_degrees)
     R = rotation_matrices(axis, angle)  # (B, 3, 3)
-    triads = x.reshape(B, T, C // 3, 3)  # (B, T, 9) -> (B, T, 3 triads, xyz)
-    return torch.einsum("bij,btkj->btki", R, triads).reshape(B, T, C)
+    triads = x[..., :n].reshape(B, T, n // 3, 3)  # (B, T, n) -> (B, T, n/3 triads, xyz)
+    rotated = torch.einsum("bij,btkj->btki", R, triads).reshape(B, T, n)
+    return torch.cat([rotated, x[..., n:]], dim=-1)
 
 
 def random_body_scale(x: Tensor, fraction: float, generator: torch.Generator) -> Tensor:
@@ -46,15 +49,15 @@ def random_body_scale(x: Tensor, fraction: float, generator: torch.Generator) ->
 
     People walk with more or less vigour; gravity does not change. Body acceleration and the
     gyroscope are scaled, and total acceleration is rebuilt as gravity + scaled body motion.
-    Calibrated windows' tilt channels (total acceleration minus a constant, see
-    ``calibration``) move with total acceleration.
+    Calibrated windows' tilt channels (12 channels: total acceleration minus a constant, see
+    ``calibration``) move with total acceleration; any other channels after the first nine
+    (``FRAME_CHANNELS``' reference and placement) stay as they are.
     """
     scale = (
         1 + (torch.rand(x.shape[0], 1, 1, generator=generator, dtype=x.dtype) * 2 - 1) * fraction
     )
-    body, gyro, total, tilt = x[..., 0:3], x[..., 3:6], x[..., 6:9], x[..., 9:]
+    body, gyro, total, rest = x[..., 0:3], x[..., 3:6], x[..., 6:9], x[..., 9:]
     scaled_total = (total - body) + body * scale  # gravity + scaled body motion
-    parts = [body * scale, gyro * scale, scaled_total]
-    if tilt.shape[-1]:
-        parts.append(tilt + (scaled_total - total))
-    return torch.cat(parts, dim=-1)
+    if x.shape[-1] == 12:  # tilt = total - upright
+        rest = rest + (scaled_total - total)
+    return torch.cat([body * scale, gyro * scale, scaled_total, rest], dim=-1)

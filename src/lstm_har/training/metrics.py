@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any
 
 import numpy as np
@@ -30,17 +32,24 @@ def metrics(
     # float32 probabilities sum to 1 only within rounding; log loss wants them exact
     clipped = np.clip(proba.astype(np.float64), 1e-7, 1.0)
     clipped /= clipped.sum(1, keepdims=True)
+    # A data set may lack a class (MotionSense has no LAYING): balance and average over the
+    # classes that are true or predicted; a class that is neither says nothing.
+    seen = sorted(set(np.unique(y_true).tolist()) | set(np.unique(y_pred).tolist()))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        balanced = float(balanced_accuracy_score(y_true, y_pred))
     out: dict[str, Any] = {
         "n": int(len(y_true)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-        "macro_f1": float(
-            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
+        "balanced_accuracy": balanced,
+        "macro_f1": float(f1_score(y_true, y_pred, labels=seen, average="macro", zero_division=0)),
         "log_loss": float(log_loss(y_true, clipped, labels=labels)),
         "classes": list(classes),
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
+    # each class's recall (the share of its windows found), for the classes the data has
+    out["recall"] = {classes[k]: float((y_pred[y_true == k] == k).mean())
+                     for k in labels if (y_true == k).any()}  # fmt: skip
     if subject is not None:
         out["per_subject"] = {
             str(int(s)): float(accuracy_score(y_true[subject == s], y_pred[subject == s]))

@@ -22,9 +22,17 @@ from .._files import atomic_write, read_json, write_json
 from ..checkpoint import ModelSpec
 from ..config import TrainConfig
 from ..data import Windows, load_uci_har, subject_split
+from ..data.motionsense import load_motionsense
+from ..data.uci_har import concat
 from ..errors import CheckpointError, ConfigError, LstmHarError
 from ..models import Classifier
-from ..signal.calibration import CALIBRATED_CHANNELS, calibrate, default_upright
+from ..signal.calibration import (
+    CALIBRATED_CHANNELS,
+    FRAME_CHANNELS,
+    calibrate,
+    default_upright,
+    frame_inputs,
+)
 from ..signal.filters import CHANNELS
 from ..signal.smoothing import transitions
 from . import plots
@@ -42,8 +50,30 @@ def split_task(cfg: TrainConfig) -> tuple[Windows, Windows, Windows]:
 
     Evaluation is the official test subjects, or with ``cv_folds`` one fold of the training
     subjects (the test subjects are then not used at all). Validation subjects are drawn from
-    the remaining training subjects.
+    the remaining training subjects. With ``cfg.motionsense``, its subjects 1-16 join fit and
+    validation the same way; its test subjects are ``motionsense_test``'s alone.
     """
+    fit_data, val_data, test_data = _split_uci(cfg)
+    if cfg.motionsense is None:
+        return fit_data, val_data, test_data
+    ms_train = load_motionsense(cfg.motionsense)[0].task(cfg.task)
+    ms_fit, ms_val = subject_split(ms_train.subject, cfg.motionsense_val_subjects, cfg.val_seed)
+    return (
+        concat([fit_data, ms_train.select(ms_fit)]),
+        concat([val_data, ms_train.select(ms_val)]),
+        test_data,
+    )
+
+
+def motionsense_test(cfg: TrainConfig, upright_default: np.ndarray | None) -> Windows | None:
+    """MotionSense's test subjects (17-24) as the model sees them; None without MotionSense."""
+    if cfg.motionsense is None:
+        return None
+    test = load_motionsense(cfg.motionsense)[1].task(cfg.task)
+    return model_inputs(test, upright_default, cfg.any_orientation)
+
+
+def _split_uci(cfg: TrainConfig) -> tuple[Windows, Windows, Windows]:
     train, test = load_uci_har(cfg.data)
     train_task, test_task = train.task(cfg.task), test.task(cfg.task)
     n_people = len(np.unique(train_task.subject))
@@ -65,24 +95,34 @@ def model_data(
 ) -> tuple[Windows, Windows, Windows, np.ndarray | None]:
     """``split_task`` as the model sees it, plus its stand-in upright reference.
 
-    A calibrated model (``cfg.calibrate``) gets ``signal.CALIBRATED_CHANNELS``; its
-    ``upright_default`` is the fit windows' median unless given (a trained model's own).
+    A calibrated model (``cfg.calibrate``) gets ``signal.CALIBRATED_CHANNELS``, an
+    any-orientation one ``signal.FRAME_CHANNELS``; their ``upright_default`` is the fit
+    windows' median unless given (a trained model's own).
     """
     parts = split_task(cfg)
-    if not cfg.calibrate:
+    if not (cfg.calibrate or cfg.any_orientation):
         return (*parts, None)
     if upright_default is None:
         upright_default = default_upright(parts[0].upright)
-    fit_data, val_data, test_data = (model_inputs(d, upright_default) for d in parts)
+    fit_data, val_data, test_data = (
+        model_inputs(d, upright_default, cfg.any_orientation) for d in parts
+    )
     return fit_data, val_data, test_data, upright_default
 
 
-def model_inputs(data: Windows, upright_default: np.ndarray | None) -> Windows:
+def model_inputs(
+    data: Windows, upright_default: np.ndarray | None, any_orientation: bool = False
+) -> Windows:
     """``data`` as a model sees it: calibrated (``signal.CALIBRATED_CHANNELS``) when the model
-    has an ``upright_default`` (``ModelSpec.upright()``)."""
+    has an ``upright_default`` (``ModelSpec.upright()``), in the upright frame
+    (``signal.FRAME_CHANNELS``, with each window's true placement) when ``any_orientation``."""
     if upright_default is None:
         return data
-    return dataclasses.replace(data, X=calibrate(data.X, data.upright, upright_default))
+    if any_orientation:
+        X = frame_inputs(data.X, data.upright, data.in_pocket, upright_default)
+    else:
+        X = calibrate(data.X, data.upright, upright_default)
+    return dataclasses.replace(data, X=X)
 
 
 def evaluated_on(cfg: TrainConfig) -> str:
@@ -102,7 +142,9 @@ def spec_for(
     transition, prior = transitions(sequences, len(fit_data.classes))
     return ModelSpec(
         model=cfg.model, hidden_size=cfg.hidden_size, task=cfg.task, classes=fit_data.classes,
-        channels=CALIBRATED_CHANNELS if cfg.calibrate else CHANNELS, backend=cfg.backend,
+        channels=(FRAME_CHANNELS if cfg.any_orientation
+                  else CALIBRATED_CHANNELS if cfg.calibrate else CHANNELS),
+        backend=cfg.backend,
         upright_default=upright, config=cfg.to_dict(),  # type: ignore[arg-type]
         transitions=tuple(map(tuple, transition.tolist())), class_prior=tuple(prior.tolist()),
     )  # fmt: skip
@@ -176,7 +218,7 @@ def _finish(
         "stopped_early": result.stopped_early,
         "train_seconds": sum(r.seconds for r in result.history),
         "validation_subjects": sorted({int(s) for s in val_data.subject}),
-        **_scores(model, fit_data, val_data, test_data),
+        **_scores(model, cfg, fit_data, val_data, test_data),
     }
     model.spec = model.spec.replace(test_accuracy=report["test"]["accuracy"])
     model.save(out)
@@ -209,7 +251,7 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
         raise CheckpointError(f"{where}: no training config; evaluate needs a run that "
                               "lstm-har train wrote")  # fmt: skip
     cfg = TrainConfig.from_dict(spec.config, f"{where} config")
-    made = (cfg.model, cfg.hidden_size, cfg.task, cfg.calibrate)
+    made = (cfg.model, cfg.hidden_size, cfg.task, cfg.calibrate or cfg.any_orientation)
     if made != (spec.model, spec.hidden_size, spec.task, spec.calibrated):
         raise CheckpointError(f"{where}: its config and its model disagree (model, hidden_size, "
                               "task or calibrate); the file was edited")  # fmt: skip
@@ -218,17 +260,24 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
         "task": cfg.task,
         "model": cfg.model,
         "evaluated_on": evaluated_on(cfg),
-        **_scores(model, fit_data, val_data, test_data),
+        **_scores(model, cfg, fit_data, val_data, test_data),
     }
 
 
 def _scores(
-    model: Classifier, fit_data: Windows, val_data: Windows, test_data: Windows
-) -> dict[str, Any]:
-    """The metrics a finished run reports and ``evaluate`` recomputes: one place for both."""
+    model: Classifier, cfg: TrainConfig, fit_data: Windows, val_data: Windows,
+    test_data: Windows,
+) -> dict[str, Any]:  # fmt: skip
+    """The metrics a finished run reports and ``evaluate`` recomputes: one place for both;
+    with MotionSense, its test subjects too (``test_motionsense``)."""
     classes = test_data.classes
-    return {
+    scores = {
         "test": evaluate(model, test_data.X, test_data.y, classes, test_data.subject),
         "validation": evaluate(model, val_data.X, val_data.y, classes, val_data.subject),
         "majority_baseline": majority_baseline(fit_data.y, test_data.y),
     }
+    external = motionsense_test(cfg, model.spec.upright())
+    if external is not None:
+        scores["test_motionsense"] = evaluate(model, external.X, external.y, classes,
+                                              external.subject)  # fmt: skip
+    return scores

@@ -142,7 +142,9 @@ def summarise(reports: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[s
         "seeds": [r["seed"] for r in reports],
         "evaluated_on": sorted({r["evaluated_on"] for r in reports}),
     }
-    for split in ("test", "validation"):
+    splits = ["test", "validation"] + (["test_motionsense"] if reports and all(
+        "test_motionsense" in r for r in reports) else [])  # fmt: skip
+    for split in splits:
         for key in SUMMARY_KEYS:
             values = [r[split][key] for r in reports]
             out[f"{split}_{key}"] = {
