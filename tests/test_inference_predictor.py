@@ -356,3 +356,33 @@ def test_predict_cli_says_the_placement(any_orientation_run, tmp_path, rng, caps
     assert "placement: waist (walking moves it 0.1" in capsys.readouterr().err
     assert main([*args, "--placement", "pocket"]) == 0
     assert "placement: pocket (given)" in capsys.readouterr().err
+
+
+def test_smoothed_stream_equals_batch_a_minute_behind(tiny_run, rng):
+    from lstm_har.inference.predictor import SMOOTH_LAG
+
+    walk = walk_then_sit(rng)[:1000]
+    table = np.tile([0.0, 0.0, 1.0, 0.0, 0.0, 0.0], (5000, 1))  # 100 s lying still: NOT_WORN
+    table[:, :3] += rng.normal(scale=2e-4, size=(5000, 3))  # a sensor's noise floor
+    samples = np.concatenate([walk, table, walk_then_sit(rng)])
+    predictor = Predictor.from_model(tiny_run, engine="torch")
+    batch = predictor.predict(samples)  # smoothed, NOT_WORN marked
+    assert batch.not_worn.sum() > 60
+    stream = predictor.recognizer(lag=SMOOTH_LAG)
+    parts, i = [], 0
+    for size in [1000, 1, 3000, 64, 2935, 1000]:  # 8000 samples
+        parts.append(stream.push(samples[i : i + size]))
+        i += size
+        seen = (i - WINDOW) // STEP + 1  # windows completed so far
+        decided = sum(len(p.start) for p in parts)
+        assert decided == max(0, seen - SMOOTH_LAG)  # exactly the lag behind
+    parts.append(stream.flush())
+    got = _join_parts(parts)
+    np.testing.assert_array_equal(got["start"], batch.start)
+    np.testing.assert_array_equal(got["not_worn"], batch.not_worn)
+    np.testing.assert_array_equal(got["label"], batch.label)
+
+
+def _join_parts(parts) -> dict:
+    return {name: np.concatenate([getattr(p, name) for p in parts])
+            for name in ("start", "not_worn", "label")}  # fmt: skip

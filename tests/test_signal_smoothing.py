@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from lstm_har.cli import main
 from lstm_har.signal.smoothing import runs, transitions, viterbi
@@ -75,3 +76,29 @@ def test_predict_smooths_by_default_and_not_with_no_smooth(tiny_config, tmp_path
     expected = np.asarray(spec.classes)[viterbi(p, *spec.hmm())]
     assert (smooth["label"].to_numpy() == expected).all()
     assert len(runs(smooth["label"].to_numpy())) <= len(runs(raw["label"].to_numpy()))
+
+
+def test_fixed_lag_equals_batch_once_the_lag_has_passed():
+    from lstm_har.signal.smoothing import FixedLagViterbi
+
+    rng = np.random.default_rng(0)
+    k = 4
+    transition = np.full((k, k), 0.02)
+    np.fill_diagonal(transition, 0.94)
+    transition /= transition.sum(1, keepdims=True)
+    prior = np.full(k, 1 / k)
+    truth = np.repeat(rng.integers(0, k, 30), 20)  # 30 bouts of 20 windows
+    proba = rng.dirichlet(np.ones(k), size=len(truth)) * 0.6
+    proba[np.arange(len(truth)), truth] += 0.4  # right on average, often wrong per window
+    batch = viterbi(proba, transition, prior)
+    assert (proba.argmax(1) != batch).sum() > 20  # smoothing changes many windows
+    for lag in (10, 40, len(truth)):
+        smoother = FixedLagViterbi(transition, prior, lag)
+        parts = [smoother.push(proba[i : i + 7]) for i in range(0, len(proba), 7)]
+        assert sum(map(len, parts)) == max(0, len(proba) - lag)  # each decided lag later
+        stream = np.concatenate([*parts, smoother.flush()])
+        np.testing.assert_array_equal(stream, batch)
+    online = FixedLagViterbi(transition, prior, 0)  # no lag: each window's best so far
+    assert (np.concatenate([online.push(proba), online.flush()]) != batch).any()
+    with pytest.raises(ValueError, match="lag"):
+        FixedLagViterbi(transition, prior, -1)

@@ -90,10 +90,14 @@ class TrainConfig:
             (0 <= self.augment_scale < 1, "augment_scale must be in [0, 1)"),
             (self.val_subjects >= 1, "val_subjects must be >= 1"),
             (1 <= self.motionsense_val_subjects <= 8, "motionsense_val_subjects must be in 1..8"),
-            (not (self.calibrate and self.any_orientation),
-             "calibrate and any_orientation exclude each other"),
-            (not (self.motionsense and self.cv_folds),
-             "cv_folds splits UCI HAR's subjects; leave motionsense out"),
+            (
+                not (self.calibrate and self.any_orientation),
+                "calibrate and any_orientation exclude each other",
+            ),
+            (
+                not (self.motionsense and self.cv_folds),
+                "cv_folds splits UCI HAR's subjects; leave motionsense out",
+            ),
             (
                 self.cv_folds >= 0 and (self.cv_folds == 0 or 0 <= self.cv_fold < self.cv_folds),
                 "cv_fold must be in 0..cv_folds-1",

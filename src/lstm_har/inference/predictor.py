@@ -31,12 +31,13 @@ from ..signal.calibration import (
     samples_reference,
 )
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW, Windower
-from ..signal.smoothing import viterbi
-from ..signal.wear import NOT_WORN, not_worn, still
+from ..signal.smoothing import FixedLagViterbi, viterbi
+from ..signal.wear import NOT_WORN, NOT_WORN_WINDOWS, not_worn, still
 from .export import ONNX_FILE, onnx_proba
 from .recording import Recording
 
 PRETRAINED = ("walking", "activity")
+SMOOTH_LAG = NOT_WORN_WINDOWS  # windows (60.2 s) a smoothed stream runs behind: NOT_WORN's span
 ENGINES = ("auto", "torch", "onnx")
 
 
@@ -275,8 +276,10 @@ class Predictor:
         return dataclasses.replace(joined, calibration=calibration, path=path,
                                    not_worn=not_worn(joined.still))  # fmt: skip
 
-    def recognizer(self, upright: np.ndarray | None = None, pocket: bool = False) -> Recognizer:
-        return Recognizer(self, upright=upright, pocket=pocket)
+    def recognizer(
+        self, upright: np.ndarray | None = None, pocket: bool = False, lag: int | None = None
+    ) -> Recognizer:
+        return Recognizer(self, upright=upright, pocket=pocket, lag=lag)
 
 
 class Recognizer:
@@ -294,16 +297,29 @@ class Recognizer:
     replaces the model's default; either way the chunking does not change the predictions.
     An any-orientation model takes ``pocket`` with a fixed ``upright``, else the placement
     the stream's moving windows so far tell (the waist until there are enough).
+
+    Smoothed streaming (``lag``, in windows; ``SMOOTH_LAG`` = 47 is 60 s): each window is
+    decided ``lag`` windows after it arrived, by the model's HMM (``FixedLagViterbi``) and
+    with ``NOT_WORN`` marked, so ``push`` returns the windows decided by the samples it was
+    given, ``lag`` windows behind, and ``flush()`` the rest at the end of the stream. From a
+    lag of ``NOT_WORN_WINDOWS - 1`` on, ``NOT_WORN`` is exactly the batch answer; the labels
+    equal batch smoothing wherever the best paths have merged within the lag.
     """
 
     def __init__(
-        self, predictor: Predictor, *, upright: np.ndarray | None = None, pocket: bool = False
-    ) -> None:
+        self, predictor: Predictor, *, upright: np.ndarray | None = None, pocket: bool = False,
+        lag: int | None = None,
+    ) -> None:  # fmt: skip
         self.predictor = predictor
         self.upright = upright  # fixed reference; None = the stream's own so far
         self.pocket = pocket  # with a fixed reference: the placement
+        self.lag = lag  # None: unsmoothed, each window as it completes
         self._windower = Windower()
         self._tracker = UprightTracker()
+        hmm = predictor.spec.hmm()
+        self._smoother = None if lag is None or hmm is None else FixedLagViterbi(*hmm, lag)
+        self._pending: Predictions | None = None  # windows not yet decided
+        self._still_before = 0  # still windows just before the pending ones (capped)
 
     @classmethod
     def from_model(
@@ -317,6 +333,45 @@ class Recognizer:
         return self.predictor.classes
 
     def push(self, samples: np.ndarray) -> Predictions:
+        raw = self._classify(samples)
+        if self.lag is None:
+            return raw
+        self._pending = raw if self._pending is None else _join(
+            [(0.0, self._pending), (0.0, raw)], self.classes)  # fmt: skip
+        if self._smoother is not None:
+            path = self._smoother.push(raw.proba)
+        else:
+            n = max(0, len(self._pending.start) - self.lag)
+            path = self._pending.proba[:n].argmax(1)
+        return self._decide(path)
+
+    def flush(self) -> Predictions:
+        """The windows still open at the end of a smoothed stream, decided (none unsmoothed)."""
+        if self._pending is None:
+            return self._classify(np.empty((0, 6)))
+        path = (self._smoother.flush() if self._smoother is not None
+                else self._pending.proba.argmax(1))  # fmt: skip
+        return self._decide(path)
+
+    def _decide(self, path: np.ndarray) -> Predictions:
+        """The first ``len(path)`` pending windows, labelled; the rest stay pending."""
+        pending = self._pending
+        assert pending is not None and pending.still is not None
+        n, need = len(path), NOT_WORN_WINDOWS
+        flags = np.concatenate([np.ones(self._still_before, dtype=bool), pending.still])
+        off = not_worn(flags)[self._still_before :][:n]
+        done = pending.still[:n]
+        if done.all():  # the still run goes on (kept to NOT_WORN's span: enough to decide)
+            self._still_before = min(need, self._still_before + n)
+        else:  # the still windows after the last moving one
+            self._still_before = min(need, n - 1 - int(np.flatnonzero(~done)[-1]))
+        decided = Predictions(pending.start[:n], pending.end[:n], pending.proba[:n],
+                              self.classes, path=path, still=done, not_worn=off)  # fmt: skip
+        self._pending = Predictions(pending.start[n:], pending.end[n:], pending.proba[n:],
+                                    self.classes, still=pending.still[n:])  # fmt: skip
+        return decided
+
+    def _classify(self, samples: np.ndarray) -> Predictions:
         starts, windows = self._windower.push(samples)  # (n, 6) -> (M,), (M, 128, 9)
         if not len(starts):
             empty = _predictions(starts, np.empty((0, len(self.classes))), self.classes)

@@ -5,10 +5,17 @@ The windows' class probabilities are read as an HMM's emissions (a posterior ove
 prior is proportional to the likelihood), with a transition matrix counted from the training
 recordings' label sequences (``transitions``); the most likely label sequence (``viterbi``)
 replaces the per-window argmax. Pure numpy, ``(N, K)`` in, ``(N,)`` out.
+
+A stream cannot wait for its end: ``FixedLagViterbi`` decides each window ``lag`` windows
+later, by tracing back from the best state so far. It agrees with ``viterbi`` on the whole
+sequence wherever the best paths have merged within the lag, which with a sticky chain
+(people keep an activity for minutes) is almost everywhere; ``flush`` decides the rest as
+``viterbi`` would.
 """
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,6 +58,64 @@ def viterbi(proba: np.ndarray, transition: np.ndarray, prior: np.ndarray) -> np.
     for t in range(n - 1, 0, -1):
         path[t - 1] = back[t, path[t]]
     return path
+
+
+class FixedLagViterbi:
+    """Viterbi over a stream, each window decided ``lag`` windows after it arrived.
+
+    ``push(proba)`` takes the next ``(n, K)`` window probabilities and returns the class
+    indices decided by them (the windows now ``lag`` behind the newest, in order); ``flush()``
+    returns those still open, traced back from the final scores. Memory: ``lag`` back-pointer
+    rows, whatever the stream's length. With ``lag`` >= the sequence's length, the output is
+    exactly ``viterbi``'s.
+    """
+
+    def __init__(self, transition: np.ndarray, prior: np.ndarray, lag: int) -> None:
+        if lag < 0:
+            raise ValueError(f"FixedLagViterbi: lag must be >= 0, got {lag}")
+        self.lag = lag
+        self._log_trans = np.log(transition)  # (K, K): from row to column
+        self._log_prior = np.log(prior)
+        self._score: np.ndarray | None = None  # (K,) best log score ending in each class
+        self._open = 0  # windows not yet decided
+        # back-pointers into the previous window, for each open window but the oldest
+        self._back: collections.deque[np.ndarray] = collections.deque()
+
+    def push(self, proba: np.ndarray) -> np.ndarray:
+        decided: list[int] = []
+        log_emit = np.log(np.clip(proba, 1e-12, 1.0)) - self._log_prior  # (n, K)
+        for row in log_emit:
+            if self._score is None:
+                self._score = self._log_prior + row
+            else:
+                step = self._score[:, None] + self._log_trans  # (K, K)
+                if self._open:
+                    self._back.append(step.argmax(axis=0))
+                self._score = step.max(axis=0) + row
+            self._open += 1
+            if self._open > self.lag:  # the oldest open window is lag behind: decide it
+                decided.append(self._trace()[0])
+                self._open -= 1
+                if self._back:
+                    self._back.popleft()
+        return np.asarray(decided, dtype=np.int64)
+
+    def flush(self) -> np.ndarray:
+        """Decide every open window (the stream has ended) and start afresh."""
+        path = self._trace() if self._open else []
+        self._score, self._open = None, 0
+        self._back.clear()
+        return np.asarray(path, dtype=np.int64)
+
+    def _trace(self) -> list[int]:
+        """The best path through the open windows, oldest first."""
+        assert self._score is not None
+        state = int(self._score.argmax())
+        path = [state]
+        for back in reversed(self._back):
+            state = int(back[state])
+            path.append(state)
+        return path[::-1]
 
 
 def runs(labels: np.ndarray) -> list[tuple[int, int, Any]]:

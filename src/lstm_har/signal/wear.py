@@ -20,6 +20,7 @@ STILL_ACC_G = 0.0018  # std of |total acceleration| over a window, g
 STILL_GYRO_RAD_S = 0.005  # std of the rotation vector over a window, rad/s
 NOT_WORN_S = 60.0  # a minute without any body motion: the phone is lying somewhere
 NOT_WORN = "NOT_WORN"
+NOT_WORN_WINDOWS = int(np.ceil(NOT_WORN_S * SAMPLE_RATE_HZ / STEP))  # 47 windows every 1.28 s
 _TOTAL = [CHANNELS.index(f"total_acc_{a}") for a in "xyz"]
 _GYRO = [CHANNELS.index(f"body_gyro_{a}") for a in "xyz"]
 
@@ -36,7 +37,7 @@ def not_worn(still_flags: np.ndarray) -> np.ndarray:
     """``(N,)`` True for the windows in runs of still ones at least ``NOT_WORN_S`` long."""
     flags = np.asarray(still_flags, dtype=bool)
     out = np.zeros(len(flags), dtype=bool)
-    need = int(np.ceil(NOT_WORN_S * SAMPLE_RATE_HZ / STEP))  # windows every 1.28 s
+    need = NOT_WORN_WINDOWS
     edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
     for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         if b - a >= need:
