@@ -94,11 +94,56 @@ def read_recording(
                         f"got {rate}")  # fmt: skip
     export = open_export(Path(path), None if gyro_path is None else Path(gyro_path))
     warnings: list[str] = []
-    t_acc, time_desc, epoch = _seconds(export.acc, export, rate, time_unit)
+    r = convert(export, warnings, rate, acc_unit, gyro_unit, time_unit, platform)
+    t0, parts = to_segments(r.t_acc, r.acc, r.t_gyro, r.gyro, r.rate_hz, warnings,
+                            export.acc.name)  # fmt: skip
+    offset = _utc_offset(export, t0) if r.epoch else None
+    return Recording(parts, t0, r.rate_hz, r.summary(export), warnings, r.epoch, offset,
+                     export.time_zone)  # fmt: skip
+
+
+@dataclass
+class Converted:
+    """An export's streams in seconds, g and rad/s, with what was decided to get there."""
+
+    t_acc: np.ndarray  # (N,) s
+    acc: np.ndarray  # (N, 3) g, Android's signs
+    t_gyro: np.ndarray  # (M,) s
+    gyro: np.ndarray  # (M, 3) rad/s
+    rate_hz: float  # the accelerometer's median rate
+    time_unit: str  # what the time values were in
+    time_how: str
+    epoch: bool  # times count from the Unix epoch
+    ios: bool
+    acc_unit: str
+    acc_how: str
+    gyro_unit: str
+    gyro_how: str
+
+    def summary(self, export: Export) -> str:
+        sign = "iOS signs turned to Android's" if self.ios else "Android axes"
+        return (f"read {export.app}: {'; '.join(export.notes) or export.acc.name}; "
+                f"{self.rate_hz:.1f} Hz; acceleration in {self.acc_unit} ({self.acc_how}); "
+                f"gyroscope in {self.gyro_unit} ({self.gyro_how}); time {self.time_how}; "
+                f"{sign}")  # fmt: skip
+
+    def flags(self) -> dict[str, str]:
+        """The decisions as ``convert``'s overrides, to read the rest of a file alike."""
+        return {"acc_unit": self.acc_unit, "gyro_unit": self.gyro_unit,
+                "time_unit": self.time_unit, "platform": "ios" if self.ios else "android"}  # fmt: skip
+
+
+def convert(
+    export: Export, warnings: list[str], rate: float | None = None, acc_unit: str | None = None,
+    gyro_unit: str | None = None, time_unit: str | None = None, platform: str | None = None,
+) -> Converted:  # fmt: skip
+    """An export's streams into seconds, g and rad/s, checked: units and signs from the
+    overrides, else the files, else the data (the module docstring)."""
+    t_acc, unit, time_desc, epoch = _seconds(export.acc, export, rate, time_unit)
     # In place where it can be: a day at 50 Hz is 100 MB an array, and the streams are ours.
     acc = _fill(export.acc, warnings)
     if export.gravity is not None:
-        t_grav, _, _ = _seconds(export.gravity, export, rate, time_unit)
+        t_grav = _seconds(export.gravity, export, rate, time_unit)[0]
         acc += interp(t_acc, t_grav, _fill(export.gravity, warnings))
         export.gravity = None
     ios = export.ios_signs if platform is None else platform == "ios"
@@ -110,7 +155,7 @@ def read_recording(
     if export.gyro is None:
         raise DataError(f"{export.acc.name}: no gyroscope found; the models need accelerometer "
                         "and gyroscope (record both, or give its file with --gyro)")  # fmt: skip
-    t_gyro, _, _ = _seconds(export.gyro, export, rate, time_unit)
+    t_gyro = _seconds(export.gyro, export, rate, time_unit)[0]
     gyro = _fill(export.gyro, warnings)
     gyro_unit, gyro_how = _gyro_unit(gyro, export.gyro, gyro_unit)
     gyro *= GYRO_UNITS[gyro_unit]
@@ -123,13 +168,8 @@ def read_recording(
     if source_rate < MIN_RATE_HZ:
         raise DataError(f"{export.acc.name}: sampled at {source_rate:.3g} Hz; the models need "
                         f"at least {MIN_RATE_HZ:g} Hz (record at 50 Hz or faster)")  # fmt: skip
-    t0, parts = to_segments(t_acc, acc, t_gyro, gyro, source_rate, warnings, export.acc.name)
-    sign = "iOS signs turned to Android's" if ios else "Android axes"
-    summary = (f"read {export.app}: {'; '.join(export.notes) or export.acc.name}; "
-               f"{source_rate:.1f} Hz; acceleration in {acc_unit} ({acc_how}); gyroscope in "
-               f"{gyro_unit} ({gyro_how}); time {time_desc}; {sign}")  # fmt: skip
-    offset = _utc_offset(export, t0) if epoch else None
-    return Recording(parts, t0, source_rate, summary, warnings, epoch, offset, export.time_zone)
+    return Converted(t_acc, acc, t_gyro, gyro, source_rate, unit, time_desc, epoch, ios,
+                     acc_unit, acc_how, gyro_unit, gyro_how)  # fmt: skip
 
 
 def _utc_offset(export: Export, t0: float) -> float | None:
@@ -157,15 +197,15 @@ def _utc_offset(export: Export, t0: float) -> float | None:
 
 def _seconds(
     stream: Stream, export: Export, rate: float | None, unit: str | None
-) -> tuple[np.ndarray, str, bool]:
-    """The stream's time in seconds, checked; how its unit was known; whether it counts from
-    the Unix epoch (then clock times are known)."""
+) -> tuple[np.ndarray, str, str, bool]:
+    """The stream's time in seconds, checked; its unit and how it was known; whether it
+    counts from the Unix epoch (then clock times are known)."""
     if stream.t is None:
         rate = rate or export.rate_hz
         if rate is None:
             raise DataError(f"{stream.name}: no time column (time, timestamp, seconds…); "
                             "pass --rate HZ")  # fmt: skip
-        return np.arange(len(stream.xyz)) / rate, f"none, {rate:g} Hz assumed", False
+        return np.arange(len(stream.xyz)) / rate, "s", f"none, {rate:g} Hz assumed", False
     if rate is not None:
         raise DataError(f"{stream.name}: has a time column; --rate is only for files without one")
     t = stream.t
@@ -189,7 +229,7 @@ def _seconds(
         row = int(np.flatnonzero(dt == 0)[0]) + 2
         raise DataError(f"{stream.name}: time repeats at data row {row} (t = {t[row - 1]})")
     epoch = bool(seconds[0] > EPOCH_FROM_S)
-    return seconds, f"in {unit}{' since the epoch' if epoch else ''} ({how})", epoch
+    return seconds, unit, f"in {unit}{' since the epoch' if epoch else ''} ({how})", epoch
 
 
 def _time_unit(t: np.ndarray, name: str) -> str:
