@@ -102,11 +102,11 @@ def test_the_timeline_shows_the_output_labels_one_row_per_day(tmp_path, monkeypa
     from lstm_har.inference import timeline
 
     preds = _preds(0.5, switch_every=100)
+    n = len(preds.start)
     preds = Predictions(preds.start, preds.end, preds.proba, CLASSES,
-                        not_worn=np.arange(len(preds.start)) < 50)  # fmt: skip
-    samples = np.tile([1.0, 0, 0, 0, 0, 0], (int(preds.start[-1] * 50) + 128, 1))
-    timeline.timeline_plot(samples, preds, tmp_path / "one.png")
+                        not_worn=np.arange(n) < 50, acc_range=np.tile([0.9, 1.1], (n, 1)))  # fmt: skip
+    timeline.timeline_plot(preds, tmp_path / "one.png")
     monkeypatch.setattr(timeline, "DAY_S", 600.0)  # "days" of ten minutes: three rows
-    timeline.timeline_plot(samples, preds, tmp_path / "rows.png")
+    timeline.timeline_plot(preds, tmp_path / "rows.png")
     one, rows = (Image.open(tmp_path / f"{n}.png").size for n in ("one", "rows"))
     assert rows[1] > 2 * one[1] and rows[0] == one[0]

@@ -74,7 +74,8 @@ def add_parser(sub: Any) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     from .._files import atomic_write
     from ..errors import LstmHarError
-    from ..inference import Predictor, read_recording
+    from ..inference import Predictor, Recording, read_recording
+    from ..inference.longread import LongRecording, is_long, read_long
 
     inputs = {Path(p).resolve() for p in (args.recording, args.gyro) if p}
     outputs = (("--out", args.out), ("--plot", args.plot), ("--bouts", args.bouts),
@@ -84,13 +85,17 @@ def run_predict(args: argparse.Namespace) -> int:
             raise LstmHarError(f"{flag} {value} is the recording itself; choose another file")
         if value and not Path(value).resolve().parent.is_dir():
             raise LstmHarError(f"{flag} {value}: its folder does not exist")
-    recording = read_recording(
-        args.recording, args.gyro, rate=args.rate, acc_unit=args.acc_unit,
-        gyro_unit=args.gyro_unit, time_unit=args.time_unit, platform=args.platform,
-    )  # fmt: skip
+    flags = {"rate": args.rate, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit,
+             "time_unit": args.time_unit, "platform": args.platform}  # fmt: skip
+    path = Path(args.recording)
+    if args.gyro is None and is_long(path):  # a long single CSV: read in chunks, twice
+        recording: Recording | LongRecording = read_long(path, **flags)
+    else:
+        recording = read_recording(path, args.gyro, **flags)
     predictor = Predictor.from_model(args.model, engine=args.engine)
-    preds = predictor.predict_recording(recording, smooth=not args.no_smooth,
-                                        placement=args.placement)  # fmt: skip
+    with _Bars() as bars:
+        preds = predictor.predict_recording(recording, smooth=not args.no_smooth,
+                                            placement=args.placement, progress=bars)  # fmt: skip
     from ..inference.report import Clock, bouts, summary, write_table
 
     clock = Clock.of(recording.t0, recording.epoch, args.tz, recording.utc_offset_s,
@@ -107,7 +112,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.plot:  # first: a plot that fails leaves no --out behind
         from ..inference.timeline import timeline_plot
 
-        timeline_plot(recording.samples, preds, Path(args.plot), Path(args.recording).name)
+        timeline_plot(preds, Path(args.plot), Path(args.recording).name)
     for path, data in extra.items():
         atomic_write(Path(path), data)
     if args.out:
@@ -117,6 +122,32 @@ def run_predict(args: argparse.Namespace) -> int:
     for line in _summary(preds, recording.summary, recording.warnings):
         print(line, file=sys.stderr if not args.out else sys.stdout)
     return 0
+
+
+class _Bars:
+    """One tqdm bar on stderr per pass over a long recording (bytes of the file read)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+
+    def __enter__(self) -> _Bars:
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            from tqdm import tqdm
+
+            self.__exit__()
+            self.stage = stage
+            self.bar = tqdm(total=total, unit="B", unit_scale=True, desc=stage, disable=None,
+                            leave=False)  # fmt: skip
+        self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _summary(preds: Any, summary: str, warnings: list[str]) -> list[str]:

@@ -92,11 +92,11 @@ def open_export(path: Path, gyro_path: Path | None = None) -> Export:
             raise DataError(f"{path}: is a directory with no CSV files; give a CSV file, or "
                             "the folder or zip a phone app exported")  # fmt: skip
         if len(files) == 1:  # a folder holding one CSV: that file
-            return _combined(read_table(*[(p, str(p)) for p in files.values()][0]))
+            return table_export(read_table(*[(p, str(p)) for p in files.values()][0]))
         return _folder(list(files), str(path), lambda f: read_table(files[f], str(files[f])))
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
         return _zip(path)
-    return _combined(read_table(path, str(path)))
+    return table_export(read_table(path, str(path)))
 
 
 def _zip(path: Path) -> Export:
@@ -262,7 +262,7 @@ def _single(table: Table) -> Stream:
                     f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
 
 
-def _combined(table: Table) -> Export:
+def table_export(table: Table) -> Export:
     """One CSV holding accelerometer and gyroscope columns (and perhaps gravity)."""
     names = {normalise(c) for c in table.columns}
     gyro_cols = _axes(table, GYRO)

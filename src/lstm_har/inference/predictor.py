@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,15 +29,18 @@ from ..signal.calibration import (
     UprightTracker,
     calibrate,
     frame_inputs,
-    samples_reference,
+    stream_reference,
 )
-from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW, Windower
+from ..signal.filters import CHANNELS, SAMPLE_RATE_HZ, STEP, WINDOW, Windower
 from ..signal.smoothing import FixedLagViterbi, viterbi
 from ..signal.wear import NOT_WORN, NOT_WORN_WINDOWS, not_worn, still
 from .export import ONNX_FILE, onnx_proba
+from .longread import LongRecording
 from .recording import Recording
+from .segments import Piece
 
 PRETRAINED = ("walking", "activity")
+Progress = Callable[[str, int, int], None]  # (stage, bytes done, bytes in all)
 SMOOTH_LAG = NOT_WORN_WINDOWS  # windows (60.2 s) a smoothed stream runs behind: NOT_WORN's span
 ENGINES = ("auto", "torch", "onnx")
 
@@ -60,6 +64,7 @@ def resolve_model(name_or_dir: str | Path) -> Path:
 
 
 PLACEMENTS = ("auto", "waist", "pocket")
+_TOTAL = slice(CHANNELS.index("total_acc_x"), CHANNELS.index("total_acc_z") + 1)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Predictions:
     path: np.ndarray | None = None  # (N,) class indices after smoothing; None = unsmoothed
     still: np.ndarray | None = None  # (N,) bool: no body motion in the window (signal.wear)
     not_worn: np.ndarray | None = None  # (N,) bool: in a minute or more of stillness
+    # (N, 2) least and most |total acc| (g) over each window's first hop, to draw the recording
+    acc_range: np.ndarray | None = None
 
     @property
     def chosen(self) -> np.ndarray:
@@ -143,7 +150,8 @@ def _join(parts: list[tuple[float, Predictions]], classes: tuple[str, ...]) -> P
 
     proba = np.concatenate([p.proba for _, p in parts])
     return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes, path=field("path"),
-                       still=field("still"), not_worn=field("not_worn"))  # fmt: skip
+                       still=field("still"), not_worn=field("not_worn"),
+                       acc_range=field("acc_range"))  # fmt: skip
 
 
 class Predictor:
@@ -227,33 +235,52 @@ class Predictor:
         ``"auto"`` from how much the recording's moving windows move
         (``signal.calibration.POCKET_MOTION_G``); the waist when it barely moves.
         """
-        calibration = self._calibration(samples, upright, chunk, placement)
-        return self._label(samples, calibration, chunk, smooth)
+        def chunks() -> Iterator[np.ndarray]:
+            return (samples[i : i + chunk] for i in range(0, len(samples), chunk))
+
+        calibration = self._calibration(chunks, upright, placement)
+        return self._label(chunks(), calibration, smooth)
 
     def predict_recording(
-        self, recording: Recording, *, smooth: bool = True, placement: str = "auto"
-    ) -> Predictions:
-        """``Recording`` -> predictions over all its segments, times from its first sample.
+        self, recording: Recording | LongRecording, *, smooth: bool = True,
+        placement: str = "auto", progress: Progress | None = None,
+    ) -> Predictions:  # fmt: skip
+        """A recording (read whole, or a long one read in chunks) -> predictions over all its
+        segments, times from its first sample.
 
         A calibrated model reads every segment against the whole recording's upright pose
-        (and placement); each segment is smoothed on its own.
+        (and placement), which takes a first pass over the recording; each segment is
+        smoothed on its own. ``progress(stage, done, total)`` hears how far each pass is.
         """
-        calibration = self._calibration(recording.samples, None, 1 << 16, placement)
-        parts = [(s.start_s, self._label(s.samples, calibration, 1 << 16, smooth))
-                 for s in recording.segments]  # fmt: skip
+
+        def samples(stage: str) -> Iterator[Piece]:
+            report = None if progress is None else functools.partial(progress, stage)
+            for piece in recording.pieces(report):  # in memory-sized bites
+                for i in range(0, len(piece.samples), 1 << 16):
+                    yield dataclasses.replace(piece, samples=piece.samples[i : i + (1 << 16)])
+
+        calibration = self._calibration(lambda: (p.samples for p in samples("upright pose")),
+                                        None, placement)  # fmt: skip
+        parts = []
+        for _, group in itertools.groupby(samples("labelling"), key=lambda p: p.segment):
+            first = next(group)
+            chunks = itertools.chain([first.samples], (p.samples for p in group))
+            parts.append((first.start_s, self._label(chunks, calibration, smooth)))
         return dataclasses.replace(_join(parts, self.classes), calibration=calibration)
 
     def _calibration(
-        self, samples: np.ndarray, upright: np.ndarray | None, chunk: int, placement: str
-    ) -> Calibration | None:
-        """The reference a calibrated model reads ``samples`` against (None: uncalibrated)."""
+        self, chunks: Callable[[], Iterable[np.ndarray]], upright: np.ndarray | None,
+        placement: str,
+    ) -> Calibration | None:  # fmt: skip
+        """The reference a calibrated model reads the samples ``chunks()`` gives against
+        (None: uncalibrated); only a model that needs the recording's own reads them."""
         if placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
         default = self.spec.upright()
         if default is None:
             return None
         auto = self.spec.any_orientation and placement == "auto"
-        own = samples_reference(samples, chunk) if upright is None or auto else None  # (4,)
+        own = stream_reference(chunks()) if upright is None or auto else None  # (4,)
         if upright is None and own is not None:
             upright = own[:3]
         reference = default if upright is None else upright
@@ -264,12 +291,11 @@ class Predictor:
         return Calibration(reference, upright is not None, pocket, motion)
 
     def _label(
-        self, samples: np.ndarray, calibration: Calibration | None, chunk: int, smooth: bool
+        self, chunks: Iterable[np.ndarray], calibration: Calibration | None, smooth: bool
     ) -> Predictions:
         stream = (self.recognizer() if calibration is None
                   else self.recognizer(calibration.upright, bool(calibration.pocket)))  # fmt: skip
-        parts = [(0.0, stream.push(samples[i : i + chunk])) for i in range(0, len(samples), chunk)]
-        joined = _join(parts, self.classes)
+        joined = _join([(0.0, stream.push(c)) for c in chunks], self.classes)
         hmm = self.spec.hmm() if smooth else None
         path = None if hmm is None or not len(joined.start) else viterbi(joined.proba, *hmm)
         assert joined.still is not None  # the Recognizer flags every window
@@ -366,9 +392,11 @@ class Recognizer:
         else:  # the still windows after the last moving one
             self._still_before = min(need, n - 1 - int(np.flatnonzero(~done)[-1]))
         decided = Predictions(pending.start[:n], pending.end[:n], pending.proba[:n],
-                              self.classes, path=path, still=done, not_worn=off)  # fmt: skip
+                              self.classes, path=path, still=done, not_worn=off,
+                              acc_range=_part(pending.acc_range, slice(0, n)))  # fmt: skip
         self._pending = Predictions(pending.start[n:], pending.end[n:], pending.proba[n:],
-                                    self.classes, still=pending.still[n:])  # fmt: skip
+                                    self.classes, still=pending.still[n:],
+                                    acc_range=_part(pending.acc_range, slice(n, None)))  # fmt: skip
         return decided
 
     def _classify(self, samples: np.ndarray) -> Predictions:
@@ -384,7 +412,14 @@ class Recognizer:
                 so_far = self._tracker.update(windows)  # (M, 4): upright xyz, motion
                 reference, pocket = so_far[:, :3], so_far[:, 3] > POCKET_MOTION_G  # NaN: waist
         proba = self.predictor.windows_proba(windows, reference, pocket)
-        return dataclasses.replace(_predictions(starts, proba, self.classes), still=still(windows))
+        # (M, 128, 9) -> (M, 64): |total acc| over each window's first hop
+        size = np.linalg.norm(windows[:, :STEP, _TOTAL], axis=-1)
+        return dataclasses.replace(_predictions(starts, proba, self.classes), still=still(windows),
+                                   acc_range=np.stack([size.min(1), size.max(1)], 1))  # fmt: skip
+
+
+def _part(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
+    return None if values is None else values[rows]
 
 
 def _onnxruntime_available() -> bool:

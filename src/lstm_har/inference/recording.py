@@ -14,6 +14,7 @@ shorter ones are interpolated, with a warning. ``Recording.summary`` says what w
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import numpy as np
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ, WINDOW
 from .exports import Export, Stream, open_export
-from .segments import Segment, interp, to_segments
+from .segments import Piece, Segment, interp, to_segments
 
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 ACC_UNITS = {"g": 1.0, "m/s2": 1.0 / STANDARD_GRAVITY}
@@ -58,6 +59,12 @@ class Recording:
     @property
     def gyro(self) -> np.ndarray:
         return np.concatenate([s.gyro for s in self.segments])
+
+    def pieces(self, progress: object = None, chunk: int = 1 << 16) -> Iterator[Piece]:
+        """Each segment's samples, ``chunk`` at a time (as ``LongRecording.pieces``)."""
+        for k, segment in enumerate(self.segments):
+            for i in range(0, len(segment.samples), chunk):
+                yield Piece(k, segment.start_s, segment.samples[i : i + chunk])
 
     @property
     def samples(self) -> np.ndarray:

@@ -36,6 +36,15 @@ class Segment:
         return self.samples[:, 3:]
 
 
+@dataclass(frozen=True)
+class Piece:
+    """Consecutive 50 Hz samples of one segment, as a recording is read piece by piece."""
+
+    segment: int  # 0, 1, ...: a new one after each pause over MAX_GAP_S
+    start_s: float  # the segment's first sample, seconds after the recording's first
+    samples: np.ndarray  # (n, 6): acc x, y, z in g, gyro x, y, z in rad/s
+
+
 def to_segments(
     t: np.ndarray, acc: np.ndarray, t_gyro: np.ndarray, gyro: np.ndarray, rate: float,
     warnings: list[str], name: str,

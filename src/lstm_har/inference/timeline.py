@@ -8,21 +8,17 @@ from pathlib import Path
 import numpy as np
 
 from .._files import atomic_write
-from ..signal.filters import SAMPLE_RATE_HZ, STEP
+from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW
 from .predictor import Predictions
 
 DAY_S = 86400.0  # one row of the figure per day past the first
 
 
-def timeline_plot(samples: np.ndarray, preds: Predictions, path: Path,
-                  title: str = "Predicted activity") -> None:  # fmt: skip
-    """Acceleration magnitude with each window's label (as the output has it: smoothed, and
-    NOT_WORN in grey) as a coloured band; one row per day when the recording is longer.
-
-    Args:
-        samples: ``(T, 6)`` the 50 Hz samples that were labelled (acc in g first), end to end.
-        preds: their ``Predictions``.
-        path: the PNG to write (atomically).
+def timeline_plot(preds: Predictions, path: Path, title: str = "Predicted activity") -> None:
+    """Acceleration magnitude (its range over each 1.28 s hop, ``Predictions.acc_range``)
+    with each window's label (as the output has it: smoothed, and NOT_WORN in grey) as a
+    coloured band; one row per day when the recording is longer. Written atomically to
+    ``path`` (PNG). Segments split at pauses are drawn end to end.
     """
     import matplotlib
 
@@ -35,23 +31,24 @@ def timeline_plot(samples: np.ndarray, preds: Predictions, path: Path,
     colors = [plt.get_cmap("tab10")(k) for k in range(len(preds.classes))]
     colors += [(0.6, 0.6, 0.6, 1.0)] * (len(names) - len(colors))
     codes = np.asarray([names.index(x) for x in preds.label])
-    mag = np.linalg.norm(samples[:, :3], axis=1)
+    assert preds.acc_range is not None, "Predictions from a Predictor carry acc_range"
     hop, day = STEP / SAMPLE_RATE_HZ, DAY_S
-    rows = max(1, int(np.ceil(len(mag) / SAMPLE_RATE_HZ / day)))
-    span = min(day, len(mag) / SAMPLE_RATE_HZ) if rows == 1 else day
+    per_day = int(day / hop)  # windows a day
+    length = len(codes) * hop + (WINDOW - STEP) / SAMPLE_RATE_HZ
+    rows = max(1, int(np.ceil(length / day)))
+    span = min(day, length) if rows == 1 else day
     fig, axes = plt.subplots(rows, 1, figsize=(12, 1.2 + 2.4 * rows), squeeze=False)
-    top = max(float(mag.max()), 1.5) if len(mag) else 1.5
+    top = max(float(preds.acc_range[:, 1].max()), 1.5) if len(codes) else 1.5
     for r, ax in enumerate(axes[:, 0]):
-        a, b = int(r * day * SAMPLE_RATE_HZ), int((r + 1) * day * SAMPLE_RATE_HZ)
-        part = mag[a:b]
-        # A day at 50 Hz is 4.3 M points: plot a min/max envelope of ~4000 bins instead.
+        part = preds.acc_range[r * per_day : (r + 1) * per_day]
+        # A day is 67,500 hops: plot a min/max envelope of ~4000 bins instead.
         bins = max(1, len(part) // 4000)
         n = len(part) // bins * bins
-        t_env = np.arange(0, n, bins) / SAMPLE_RATE_HZ
-        lo, hi = part[:n].reshape(-1, bins).min(1), part[:n].reshape(-1, bins).max(1)
+        t_env = np.arange(0, n, bins) * hop
+        lo, hi = part[:n, 0].reshape(-1, bins).min(1), part[:n, 1].reshape(-1, bins).max(1)
         # One image column per window hop (1.28 s), coloured by its label: a single artist
         # even for a day's 67,000 windows, where one band per window took matplotlib ~25 s.
-        w0, w1 = int(r * day / hop), int((r + 1) * day / hop)
+        w0, w1 = r * per_day, (r + 1) * per_day
         if len(codes[w0:w1]):
             ax.imshow(codes[None, w0:w1], aspect="auto", cmap=ListedColormap(colors), vmin=0,
                       vmax=len(names) - 1, alpha=0.3, interpolation="nearest",

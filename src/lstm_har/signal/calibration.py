@@ -29,6 +29,7 @@ waist, so the same moving windows tell the placement (``pocket``): the median ov
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -102,9 +103,14 @@ def samples_reference(samples: np.ndarray, chunk: int = 1 << 16) -> np.ndarray |
     """The reference ``(4,)`` (upright xyz in g, then motion in g) of a whole recording
     ``(T, 6)`` of raw 50 Hz samples (acc g, gyro rad/s), or None if it barely moves; filtered
     ``chunk`` samples at a time."""
+    return stream_reference(samples[i : i + chunk] for i in range(0, len(samples), chunk))
+
+
+def stream_reference(chunks: Iterable[np.ndarray]) -> np.ndarray | None:
+    """``samples_reference`` of the samples ``chunks`` give end to end, one chunk in memory;
+    the moving windows' four numbers each are all that is kept."""
     windower = Windower()
-    gravity = [moving_gravity(windower.push(samples[i : i + chunk])[1])
-               for i in range(0, len(samples), chunk)]  # fmt: skip
+    gravity = [moving_gravity(windower.push(c)[1]) for c in chunks]
     return upright_reference(np.concatenate(gravity)) if gravity else None
 
 

@@ -1,0 +1,88 @@
+"""How fast a long CSV is parsed: pandas' C parser against pyarrow's readers, side by side.
+
+    python benchmarks/bench_read.py [--hours 24] [--repeat 3] [--dry-run]
+
+Writes the synthetic recording of ``bench_predict.py`` (``--hours`` at 50 Hz, 7 columns, as
+``DataFrame.to_csv`` writes it; not timed), then parses it in chunks of ``CHUNK_ROWS`` rows
+into numeric columns, the way a long recording is read (``inference.csvfile.read_chunks``):
+
+* pandas: ``read_csv(engine="c", chunksize=...)``, one thread;
+* pyarrow stream: ``pyarrow.csv.open_csv`` (block-wise, multithreaded conversion);
+* pyarrow whole: ``pyarrow.csv.read_csv``, the whole file at once on every core (for
+  reference: it holds the whole table, so the long-file reader cannot use it).
+
+Each is run ``--repeat`` times; the median is printed with rows per second and its ratio to
+pandas. The faster of the two chunked readers is what ``read_chunks`` uses (pandas: pyarrow is
+not a dependency; install it to compare).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from bench_predict import synthetic_day
+
+from lstm_har.inference.csvfile import CHUNK_ROWS
+
+
+def pandas_chunks(path: Path) -> int:
+    n = 0
+    for frame in pd.read_csv(path, engine="c", chunksize=CHUNK_ROWS):
+        n += len(frame.to_numpy())
+    return n
+
+
+def pyarrow_stream(path: Path) -> int:
+    import pyarrow.csv as pacsv
+
+    n = 0
+    block = CHUNK_ROWS * 64  # ~64 bytes a row here
+    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block))
+    for batch in reader:
+        n += len(batch.to_pandas().to_numpy())
+    return n
+
+
+def pyarrow_whole(path: Path) -> int:
+    import pyarrow.csv as pacsv
+
+    return len(pacsv.read_csv(path).to_pandas().to_numpy())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, once")
+    args = parser.parse_args()
+    hours, repeat = (0.1, 1) if args.dry_run else (args.hours, args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rec.csv"
+        synthetic_day(hours).to_csv(path, index=False, float_format="%.5f")
+        print(f"{hours:g} h at 50 Hz: {path.stat().st_size / 1e6:.0f} MB of CSV; "
+              f"median of {repeat} runs")  # fmt: skip
+        print(f"{'reader':<16}{'seconds':>9}{'M rows/s':>10}{'vs pandas':>11}")
+        base = None
+        for name, read in (("pandas C", pandas_chunks), ("pyarrow stream", pyarrow_stream),
+                           ("pyarrow whole", pyarrow_whole)):  # fmt: skip
+            if name.startswith("pyarrow") and importlib.util.find_spec("pyarrow") is None:
+                print(f"{name:<16}  (pip install pyarrow to compare)")
+                continue
+            times = []
+            for _ in range(repeat):
+                began = time.perf_counter()
+                rows = read(path)
+                times.append(time.perf_counter() - began)
+            t = statistics.median(times)
+            base = base or t
+            print(f"{name:<16}{t:>9.2f}{rows / t / 1e6:>10.2f}{base / t:>10.2f}x")
+
+
+if __name__ == "__main__":
+    main()

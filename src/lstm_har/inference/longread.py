@@ -1,0 +1,175 @@
+"""Recordings too long to hold in memory: one CSV read in chunks, as often as needed.
+
+``read_recording`` holds a recording's samples: fine for a day (4.3 M rows), not for a week
+(30 M rows, ~1.9 GB of CSV). A single CSV larger than ``LONG_FILE_BYTES`` is therefore read
+by ``read_long``: the first chunk settles everything ``read_recording`` would (the format,
+units, time unit, signs and rate; ``recording.convert``); ``LongRecording.pieces`` then reads
+the file from the start, a chunk at a time (``csvfile.read_chunks``), converts each chunk with
+those decisions as overrides, checks it the same way, and puts it on the 50 Hz grid
+(``Grid50``), carrying the last sample over so that the grid runs on across chunks. Pauses
+over ``segments.MAX_GAP_S`` start a new segment, as they split a recording read whole.
+Memory is that of one chunk, whatever the file's length or its timestamps.
+
+What differs from reading the file whole: a source rate more than 1 % from 50 Hz is
+low-passed (a causal Butterworth at 20 Hz, state carried across chunks) and interpolated
+onto the grid, where ``read_recording`` uses a polyphase resampler over each whole segment;
+a short run of missing values split by a chunk boundary is filled from one side only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.signal
+
+from ..errors import DataError
+from ..signal.filters import SAMPLE_RATE_HZ
+from .csvfile import CHUNK_ROWS, read_chunks
+from .exports import Export, table_export
+from .recording import _utc_offset, convert
+from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, interp
+
+LONG_FILE_BYTES = 256 << 20  # past this (~18 h at 50 Hz) a single CSV is read in chunks
+ANTI_ALIAS_HZ = 20.0  # below the 25 Hz Nyquist of the 50 Hz grid, at the UCI HAR noise cut-off
+
+# (bytes read, file size) -> None, after each chunk
+Progress = Callable[[int, int], None]
+
+
+def is_long(path: Path) -> bool:
+    """A single CSV file (not a folder or zip) too large to read whole."""
+    return (
+        path.is_file()
+        and path.suffix.lower() not in (".zip",)
+        and path.stat().st_size > LONG_FILE_BYTES
+    )
+
+
+@dataclass
+class LongRecording:
+    """A CSV read chunk by chunk (the module docstring); ``pieces()`` reads it again."""
+
+    path: Path
+    flags: dict[str, str]  # the first chunk's decisions, as convert()'s overrides
+    rate: float | None  # samples per second of a file without a time column
+    source_rate_hz: float
+    t0: float  # first sample's time, seconds on the recording's clock
+    summary: str
+    warnings: list[str] = field(default_factory=list)
+    epoch: bool = False
+    utc_offset_s: float | None = None
+    time_zone: str | None = None
+    chunk_rows: int = CHUNK_ROWS
+
+    def pieces(self, progress: Progress | None = None) -> Iterator[Piece]:
+        """The recording from its start as 50 Hz pieces, one chunk of the file at a time."""
+        grid = Grid50(self.t0, self.source_rate_hz)
+        row = 0
+        for table, done in read_chunks(self.path, self.chunk_rows):
+            export = table_export(table)
+            _untimed_rows(export, row, self.rate if export.acc.t is None else None)
+            row += len(table.frame)
+            r = convert(export, self.warnings, None, **self.flags)
+            values = np.empty((len(r.t_acc), 6))  # (n, 6): acc, then gyro at acc's times
+            values[:, :3] = r.acc
+            interp(r.t_acc, r.t_gyro, r.gyro, out=values[:, 3:])
+            yield from grid.push(r.t_acc, values, str(self.path))
+            if progress is not None:
+                progress(done, self.path.stat().st_size)
+
+
+def read_long(
+    path: Path, *, rate: float | None = None, acc_unit: str | None = None,
+    gyro_unit: str | None = None, time_unit: str | None = None, platform: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> LongRecording:  # fmt: skip
+    """Settle how to read the long CSV at ``path`` from its first chunk; nothing is kept but
+    the decisions (see ``read_recording`` for the arguments)."""
+    warnings: list[str] = []
+    table, _ = next(read_chunks(path, chunk_rows))
+    export = table_export(table)
+    _untimed_rows(export, 0, rate)
+    r = convert(export, warnings, None, acc_unit, gyro_unit, time_unit, platform)
+    t0 = float(r.t_acc[0])
+    offset = _utc_offset(export, t0) if r.epoch else None
+    summary = r.summary(export) + f"; read in chunks of {chunk_rows:,} rows"
+    return LongRecording(path, r.flags(), rate, r.rate_hz, t0, summary, warnings, r.epoch,
+                         offset, export.time_zone, chunk_rows)  # fmt: skip
+
+
+def _untimed_rows(export: Export, first_row: int, rate: float | None) -> None:
+    """A file without a time column: times from the row numbers, counted from the file's
+    first row (so that chunks line up), at ``rate`` or the format's."""
+    if export.acc.t is not None:
+        if rate is not None:
+            raise DataError(f"{export.acc.name}: has a time column; --rate is only for files "
+                            "without one")  # fmt: skip
+        return
+    rate = rate or export.rate_hz
+    if rate is None:
+        raise DataError(f"{export.acc.name}: no time column (time, timestamp, seconds…); "
+                        "pass --rate HZ")  # fmt: skip
+    for stream in (export.acc, export.gyro, export.gravity):
+        if stream is not None:
+            stream.t = (first_row + np.arange(len(stream.xyz))) / rate
+            stream.time_unit = "s"
+
+
+class Grid50:
+    """Timestamped samples, pushed in order, onto a 50 Hz grid that runs on across pushes.
+
+    Each segment's grid starts at its first sample, as ``segments.to_segments`` lays it;
+    samples are interpolated linearly (after an anti-alias low-pass when the source rate is
+    more than ``RATE_TOLERANCE`` from 50 Hz). The grid points each push produces are
+    checked against its samples before they are made, so timestamps cannot drive memory.
+    """
+
+    def __init__(self, t0: float, rate: float) -> None:
+        self.t0 = t0  # the recording's first sample: start_s counts from it
+        self.segment = -1
+        self._start: float | None = None  # the current segment's first sample (s)
+        self._next = 0  # its next grid index
+        self._last: tuple[float, np.ndarray] | None = None  # the previous push's last sample
+        self._sos = None
+        if abs(rate / SAMPLE_RATE_HZ - 1) > RATE_TOLERANCE and rate > SAMPLE_RATE_HZ:
+            self._sos = scipy.signal.butter(4, ANTI_ALIAS_HZ, fs=rate, output="sos")
+        self._zi: np.ndarray | None = None
+        self._rate = rate
+
+    def push(self, t: np.ndarray, values: np.ndarray, name: str) -> Iterator[Piece]:
+        if self._sos is not None:
+            if self._zi is None:
+                self._zi = scipy.signal.sosfilt_zi(self._sos)[:, :, None] * values[0]
+            values, self._zi = scipy.signal.sosfilt(self._sos, values, axis=0, zi=self._zi)
+        if self._last is not None:
+            if t[0] <= self._last[0]:
+                raise DataError(f"{name}: time goes backwards or repeats between rows "
+                                f"({self._last[0]} -> {t[0]})")  # fmt: skip
+            t = np.concatenate([[self._last[0]], t])
+            values = np.concatenate([self._last[1][None], values])
+        budget = 4 * len(t) * SAMPLE_RATE_HZ / self._rate + 1000
+        cuts = np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1
+        bounds = [0, *cuts.tolist(), len(t)]
+        pieces = []
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            if a > 0 or self._start is None:  # a pause (or the first sample): a new segment
+                self.segment, self._start, self._next = self.segment + 1, float(t[a]), 0
+            assert self._start is not None
+            last = int((t[b - 1] - self._start) * SAMPLE_RATE_HZ)
+            if last < self._next:
+                continue
+            budget -= last + 1 - self._next
+            if budget < 0:
+                raise DataError(f"{name}: its timestamps spread {len(t)} samples over "
+                                f"{(t[-1] - t[0]) / 3600:.1f} h; are they right?")  # fmt: skip
+            grid = np.arange(self._next, last + 1) / SAMPLE_RATE_HZ
+            pieces.append(Piece(self.segment, self._start - self.t0,
+                                interp(grid, t[a:b] - self._start, values[a:b])))  # fmt: skip
+            self._next = last + 1
+        self._last = (float(t[-1]), values[-1].copy())
+        yield from pieces
+
+

@@ -1,0 +1,116 @@
+"""Long recordings read in chunks: the same samples and labels as read whole, bounded memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from rounding import assert_within_rounding
+
+from lstm_har.cli import main
+from lstm_har.errors import DataError
+from lstm_har.inference import Predictor, read_recording
+from lstm_har.inference import longread
+from lstm_har.inference.longread import read_long
+
+COLUMNS = ["time", "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
+
+
+def _recording(rng, seconds: float = 120.0, rate: float = 50.0, t0: float = 1.7e9) -> pd.DataFrame:
+    """Walking and standing in m/s^2 with epoch times, jittered, a 12 s pause in the middle."""
+    n = int(seconds * rate)
+    t = t0 + np.arange(n) / rate + rng.uniform(-0.002, 0.002, n) / rate * 50
+    t[n // 2 :] += 12.0  # a pause over MAX_GAP_S: two segments
+    walking = (np.arange(n) // int(20 * rate)) % 2 == 0
+    gait = np.sin(2 * np.pi * 1.8 * (t - t0))
+    acc = np.stack([1 + 0.3 * walking * gait, 0.1 * walking * gait, 0.05 + 0 * gait], 1)
+    acc = (acc + rng.normal(scale=0.01, size=acc.shape)) * 9.80665
+    gyro = 0.4 * walking[:, None] * np.stack([gait, 0.5 * gait, 0.2 * gait], 1)
+    return pd.DataFrame(np.column_stack([t, acc, gyro]), columns=COLUMNS)
+
+
+@pytest.mark.parametrize("rows", [997, 4000])
+def test_chunks_give_the_samples_of_the_whole_read(tmp_path, rng, rows):
+    path = tmp_path / "rec.csv"
+    _recording(rng).to_csv(path, index=False, float_format="%.6f")
+    whole = read_recording(path)
+    long = read_long(path, chunk_rows=rows)
+    assert long.t0 == whole.t0 and long.epoch
+    assert long.source_rate_hz == pytest.approx(whole.source_rate_hz, rel=0.01)  # first chunk's
+    assert whole.summary.split(" Hz; ")[1] in long.summary  # units, time, signs: the same
+    pieces = list(long.pieces())
+    assert len(whole.segments) == 2 and {p.segment for p in pieces} == {0, 1}
+    for k, segment in enumerate(whole.segments):
+        mine = [p for p in pieces if p.segment == k]
+        assert {p.start_s for p in mine} == {segment.start_s}
+        got = np.concatenate([p.samples for p in mine])
+        # the same linear interpolation, from times relative to the segment's start: a few
+        # roundings of values in g (m/s^2 / 9.8) and of rad/s
+        assert_within_rounding(got, segment.samples, 8, name=f"segment {k}",
+                               computed_in=np.float64)  # fmt: skip
+
+
+def test_predictions_and_cli_outputs_match_the_whole_read(tmp_path, rng, monkeypatch, capsys):
+    from lstm_har.inference.predictor import pretrained_dir
+
+    path = tmp_path / "rec.csv"
+    _recording(rng, seconds=300).to_csv(path, index=False, float_format="%.6f")
+    predictor = Predictor.from_model(pretrained_dir("activity"), engine="torch")
+    whole = predictor.predict_recording(read_recording(path))
+    stages = []
+    long = predictor.predict_recording(read_long(path, chunk_rows=2000),
+                                       progress=lambda *a: stages.append(a))  # fmt: skip
+    assert {s for s, _, _ in stages} == {"upright pose", "labelling"}
+    assert stages[-1][1] == stages[-1][2] == path.stat().st_size  # read to the end
+    np.testing.assert_allclose(long.start, whole.start)
+    assert_within_rounding(long.proba, whole.proba, 64, scale=1.0, computed_in=np.float32)
+    assert (long.label == whole.label).all()
+    np.testing.assert_allclose(long.calibration.upright, whole.calibration.upright, atol=1e-6)
+    # the CLI takes the chunked path past LONG_FILE_BYTES, with the same output
+    out_whole, out_long = tmp_path / "whole.csv", tmp_path / "long.csv"
+    assert main(["predict", str(path), "--out", str(out_whole)]) == 0
+    monkeypatch.setattr(longread, "LONG_FILE_BYTES", 0)
+    assert main(["predict", str(path), "--out", str(out_long), "--plot",
+                 str(tmp_path / "t.png")]) == 0  # fmt: skip
+    assert "read in chunks" in capsys.readouterr().out
+    a, b = pd.read_csv(out_whole), pd.read_csv(out_long)
+    assert (a["label"] == b["label"]).all() and (tmp_path / "t.png").stat().st_size > 1000
+
+
+def test_another_rate_is_low_passed_and_interpolated(tmp_path, rng):
+    from lstm_har.inference.predictor import pretrained_dir
+
+    path = tmp_path / "rec100.csv"
+    _recording(rng, seconds=300, rate=100).to_csv(path, index=False, float_format="%.6f")
+    whole = read_recording(path)
+    long = read_long(path, chunk_rows=3000)
+    counts = [sum(len(p.samples) for p in long.pieces() if p.segment == k) for k in (0, 1)]
+    # the polyphase resampler's output runs up to 2 samples past the last timestamp
+    assert all(0 <= len(s.samples) - c <= 2 for c, s in zip(counts, whole.segments, strict=True))
+    # another resampler (the module docstring), with a causal filter's few-ms delay: the
+    # samples differ a little, the labels hardly
+    predictor = Predictor.from_model(pretrained_dir("activity"), engine="torch")
+    a, b = predictor.predict_recording(whole), predictor.predict_recording(long)
+    n = min(len(a.label), len(b.label))
+    assert (a.label[:n] == b.label[:n]).mean() >= 0.95
+
+
+def test_bad_long_files_are_one_line_errors(tmp_path, rng):
+    frame = _recording(rng, seconds=60)
+    frame.loc[2000:, "time"] -= 30.0  # time goes back, in the second chunk
+    path = tmp_path / "back.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match="backwards"):
+        list(read_long(path, chunk_rows=1500).pieces())
+    spread = _recording(rng, seconds=60)
+    steps = np.where(np.arange(len(spread)) % 5 < 2, 4.9, 0.02)  # 50 Hz, 40 % of steps 4.9 s
+    steps[:1000] = 0.02  # the first chunk looks fine
+    spread["time"] = spread["time"].iloc[0] + np.concatenate([[0], np.cumsum(steps[1:])])
+    path = tmp_path / "spread.csv"
+    spread.to_csv(path, index=False)
+    with pytest.raises(DataError, match="timestamps spread"):  # before the grid is made
+        list(read_long(path, chunk_rows=1000).pieces())
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(COLUMNS) + "\n")
+    with pytest.raises(DataError, match="no data rows"):
+        read_long(path)
