@@ -32,6 +32,7 @@ from lstm_har.data.motionsense import read_trials
 from lstm_har.data.packaged import read_packaged
 from lstm_har.inference import Predictor
 from lstm_har.signal import STEP, WINDOW
+from lstm_har.signal.calibration import POCKET_MOTION_G, samples_reference
 from lstm_har.training.metrics import window_truth
 
 NAMED = {
@@ -88,6 +89,30 @@ def motionsense(predictor: Predictor, root: Path, smooth: bool) -> tuple[float, 
     return correct / max(total, 1), (walk_hits / walk_total if walk_total else None), total
 
 
+def placement(root: Path | None) -> None:
+    """Each recording's walking motion (signal.calibration.POCKET_MOTION_G tells placement
+    from it): its range per dataset and split, and how often the placement comes out right."""
+    groups: dict[str, list[float]] = {}
+    for rec in read_packaged():
+        split = "test" if rec.subject in TEST_SUBJECTS else "training"
+        ref = samples_reference(np.concatenate([rec.acc, rec.gyro], axis=1))
+        if ref is not None:
+            groups.setdefault(f"UCI HAR waist, {split} recordings", []).append(float(ref[3]))
+    if root is not None:
+        trials = read_trials(root)
+        for subject in sorted({t.subject for t in trials}):
+            mine = [np.concatenate([t.acc, t.gyro], axis=1) for t in trials if t.subject == subject]
+            ref = samples_reference(np.concatenate(mine))
+            split = "test" if subject in MOTIONSENSE_TEST_SUBJECTS else "training"
+            if ref is not None:
+                groups.setdefault(f"MotionSense pocket, {split} subjects", []).append(float(ref[3]))
+    print(f"walking motion (g) per recording; pocket above {POCKET_MOTION_G} g")
+    for name, values in groups.items():
+        right = [(v > POCKET_MOTION_G) == ("pocket" in name) for v in values]
+        print(f"  {name:<40} {min(values):.3f}-{max(values):.3f} g, placement right in "
+              f"{sum(right)} of {len(right)}")  # fmt: skip
+
+
 def markdown(predictors: dict[str, Predictor], rotations, recordings, root: Path | None) -> str:
     """The table, unsmoothed and smoothed side by side per model, as markdown."""
     columns = [(m, smooth) for m in predictors for smooth in (False, True)]
@@ -121,7 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", nargs="+", default=["walking", "activity"])
     parser.add_argument("--random", type=int, default=2, metavar="N", help="random rotations")
-    parser.add_argument("--motionsense", type=Path, help="MotionSense folder (A_DeviceMotion_data)")
+    parser.add_argument("--motionsense", type=Path, help="MotionSense folder or zip")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-smooth", action="store_true", help="each window's own label")
     parser.add_argument(
@@ -129,8 +154,16 @@ def main() -> None:
         type=Path,
         help="also write the table, unsmoothed and smoothed, as markdown here",
     )
+    parser.add_argument(
+        "--placement",
+        action="store_true",
+        help="only the placement table: each recording's walking motion",
+    )
     parser.add_argument("--dry-run", action="store_true", help="one recording, one model")
     args = parser.parse_args()
+    if args.placement:
+        placement(args.motionsense)
+        return
     recordings = [r for r in read_packaged() if r.subject in TEST_SUBJECTS]
     models = args.model
     if args.dry_run:
@@ -148,19 +181,29 @@ def main() -> None:
     smooth = not args.no_smooth
     how = "smoothed (as lstm-har predict)" if smooth else "unsmoothed"
     print(f"{len(recordings)} test-subject recordings; window accuracy (%), {how}")
-    print(f"{'orientation':<34}" + "".join(f"{m:>12}" for m in models))
+    names = [Path(m).name if Path(m).name.startswith("seed_") else m for m in models]
+    mean = " mean ± std" if len(models) > 1 else ""
+    print(f"{'orientation':<34}" + "".join(f"{n:>12}" for n in names) + mean)
     table = {m: uci_har(p, rotations, recordings, smooth) for m, p in predictors.items()}
     for name in rotations:
-        print(f"{name:<34}" + "".join(f"{100 * table[m][name]:>12.2f}" for m in models))
+        values = [100 * table[m][name] for m in models]
+        spread = f"  {np.mean(values):6.2f} ± {np.std(values, ddof=1):.2f}" if mean else ""
+        print(f"{name:<34}" + "".join(f"{v:>12.2f}" for v in values) + spread)
     if args.motionsense is not None:
         first, last = MOTIONSENSE_TEST_SUBJECTS[0], MOTIONSENSE_TEST_SUBJECTS[-1]
         print(f"\nMotionSense test subjects {first}-{last} (front trouser pocket, iPhone 6s)")
-        for m, p in predictors.items():
-            accuracy, recall, n = motionsense(p, args.motionsense, smooth)
+        found = {m: motionsense(p, args.motionsense, smooth) for m, p in predictors.items()}
+        for m, (accuracy, recall, n) in found.items():
             shown = "n/a" if recall is None else f"{100 * recall:.1f} %"
             print(
                 f"  {m:<10} accuracy {100 * accuracy:.2f} %  walking recall {shown}  ({n} windows)"
             )
+        if len(found) > 1:
+            acc = [100 * a for a, _, _ in found.values()]
+            rec = [100 * r for _, r, _ in found.values() if r is not None]
+            print(f"  mean ± std: accuracy {np.mean(acc):.2f} ± {np.std(acc, ddof=1):.2f} %"
+                  + (f", walking recall {np.mean(rec):.1f} ± {np.std(rec, ddof=1):.1f} %"
+                     if len(rec) > 1 else ""))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -103,8 +103,8 @@ def test_the_timeline_shows_the_output_labels_one_row_per_day(tmp_path, monkeypa
 
     preds = _preds(0.5, switch_every=100)
     n = len(preds.start)
-    preds = Predictions(preds.start, preds.end, preds.proba, CLASSES,
-                        not_worn=np.arange(n) < 50, acc_range=np.tile([0.9, 1.1], (n, 1)))  # fmt: skip
+    preds = Predictions(preds.start, preds.end, preds.proba, CLASSES, not_worn=np.arange(n) < 50,
+                        acc_range=np.tile([0.9, 1.1], (n, 1)))  # fmt: skip
     timeline.timeline_plot(preds, tmp_path / "one.png")
     monkeypatch.setattr(timeline, "DAY_S", 600.0)  # "days" of ten minutes: three rows
     timeline.timeline_plot(preds, tmp_path / "rows.png")

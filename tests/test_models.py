@@ -112,8 +112,9 @@ def test_packaged_model_json_reads_into_a_spec(name):
 
     spec = read_spec(pretrained_dir(name))
     assert spec.task == name and spec.trained_with and spec.seed == 0
-    assert spec.calibrated == (name == "activity")
-    assert len(spec.channels) == (12 if spec.calibrated else 9)
+    assert spec.any_orientation and spec.calibrated and len(spec.channels) == 13
+    assert spec.novelty_threshold is not None and spec.novelty_threshold > 0
+    assert spec.hmm() is not None
 
 
 def _frame_windows(rng_seed: int = 0, n: int = 4) -> torch.Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ class ModelSpec:
     # A calibrated model's stand-in upright reference (g), for recordings that barely move;
     # None = not calibrated (signal.calibration).
     upright_default: tuple[float, float, float] | None = None
+    # Novelty (models.Classifier.proba_and_novelty) above which a window is UNKNOWN: the
+    # 99th percentile over the validation subjects' windows; None = no novelty detector.
+    novelty_threshold: float | None = None
     window: int = WINDOW  # samples per window
     step: int = STEP  # hop between windows
     sample_rate_hz: float = SAMPLE_RATE_HZ
@@ -102,7 +106,7 @@ class ModelSpec:
                  "model": str, "hidden_size": int, "task": str, "backend": str, "window": int,
                  "step": int, "sample_rate_hz": (int, float), "preprocess_version": str,
                  "config": dict, "test_accuracy": (int, float), "trained_with": str,
-                 "seed": int}  # fmt: skip
+                 "seed": int, "novelty_threshold": (int, float)}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         fields = {k: v for k, v in values.items() if k in known}
         for name in ("model", "hidden_size", "task", "classes", "channels"):
@@ -137,6 +141,9 @@ class ModelSpec:
             if array.shape != shape or not (np.isfinite(array).all() and (array > 0).all()):
                 raise CheckpointError(f"{where}: {name} must be {shape} positive numbers")
             fields[name] = tuple(map(tuple, array)) if len(shape) == 2 else tuple(array)
+        threshold = fields.get("novelty_threshold")
+        if threshold is not None and not (math.isfinite(threshold) and threshold > 0):
+            raise CheckpointError(f"{where}: novelty_threshold must be a positive number")
         if not 1 <= fields["hidden_size"] <= MAX_HIDDEN:
             raise CheckpointError(f"{where}: hidden_size must be in 1..{MAX_HIDDEN}")
         return cls(**fields)

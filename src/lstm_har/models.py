@@ -54,15 +54,23 @@ class SimpleLSTM(nn.Module):
         self.fc_new = nn.Linear(hidden_size, 20)
         self.fc = nn.Linear(20, output_size)
         self.sigmoid = _head(output_size)
+        self.feature_size = 20
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+    def features(self, x: Tensor) -> Tensor:
+        """What the last layer reads: ``(B, T, C)`` -> ``(B, 20)``."""
         batch_size = x.size(0)
         h0 = x.new_zeros(1, batch_size, self.hidden_size)
         c0 = x.new_zeros(1, batch_size, self.hidden_size)
         out, _ = self.lstm(x, (h0, c0))  # (B, T, C) -> (B, T, H)
         out = self.fc_new(out)  # (B, T, H) -> (B, T, 20)
-        out = self.fc(out[:, -1, :])  # last step: (B, 20) -> (B, out)
-        probs: Tensor = self.sigmoid(out)
+        last: Tensor = out[:, -1, :]  # last step: (B, 20)
+        return last
+
+    def head(self, features: Tensor) -> Tensor:
+        probs: Tensor = self.sigmoid(self.fc(features))  # (B, 20) -> (B, out)
         return probs
 
 
@@ -100,13 +108,20 @@ class ConvBiLSTM(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(4 * hidden_size, output_size)
-        self.head = _head(output_size)
+        self.out = _head(output_size)
+        self.feature_size = 4 * hidden_size
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+    def features(self, x: Tensor) -> Tensor:
+        """What the last layer reads: ``(B, T, C)`` -> ``(B, 4H)``."""
         z = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T, C) -> (B, T/pool, channels)
         out, _ = self.lstm(z)  # (B, T', channels) -> (B, T', 2H)
-        pooled = torch.cat([out.mean(1), out.amax(1)], dim=-1)  # (B, T', 2H) -> (B, 4H)
-        scores: Tensor = self.head(self.fc(self.dropout(pooled)))
+        return torch.cat([out.mean(1), out.amax(1)], dim=-1)  # (B, T', 2H) -> (B, 4H)
+
+    def head(self, features: Tensor) -> Tensor:
+        scores: Tensor = self.out(self.fc(self.dropout(features)))
         return scores
 
 
@@ -197,6 +212,8 @@ class Classifier(nn.Module):
 
     mean: Tensor
     std: Tensor
+    novelty_mean: Tensor  # (K, D) float64, each class's mean features
+    novelty_precision: Tensor  # (D, D) float64, inverse of their shared covariance
 
     def __init__(self, net: nn.Module, spec: ModelSpec) -> None:
         super().__init__()
@@ -207,6 +224,12 @@ class Classifier(nn.Module):
         n = n_features(spec)
         self.register_buffer("mean", torch.zeros(n))
         self.register_buffer("std", torch.ones(n))
+        if spec.novelty_threshold is not None:  # see proba_and_novelty
+            d = int(getattr(net, "feature_size"))  # noqa: B009 - every model in MODELS has it
+            self.register_buffer(
+                "novelty_mean", torch.zeros(len(spec.classes), d, dtype=torch.float64)
+            )
+            self.register_buffer("novelty_precision", torch.zeros(d, d, dtype=torch.float64))
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, forget_bias: float = 0.0) -> Classifier:
@@ -253,21 +276,70 @@ class Classifier(nn.Module):
         return self
 
     def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = self.net(self._inputs(x))
+        return out
+
+    def _inputs(self, x: Tensor) -> Tensor:
+        """Windows ``(B, T, C)`` as the network reads them: features, standardised."""
         if x.shape[-1] != len(self.spec.channels):  # else a broadcasting error deep inside
             raise ValueError(
                 f"Classifier: expected windows (B, T, {len(self.spec.channels)}), got "
                 f"{tuple(x.shape)}; a calibrated model takes signal.calibrate's 12 channels, "
                 "an any-orientation one signal.frame_inputs' 13"
             )
-        out: Tensor = self.net((self.frame(x) - self.mean) / self.std)
-        return out
+        inputs: Tensor = (self.frame(x) - self.mean) / self.std
+        return inputs
 
     def proba(self, x: Tensor) -> Tensor:
         """Class probabilities ``(B, K)`` whatever the head: binary gives ``[1 - p, p]``."""
-        out = self(x)
-        if out.shape[-1] == 1:
-            return torch.cat([1 - out, out], dim=-1)
-        return torch.softmax(out, -1)
+        return _probabilities(self(x))
+
+    def features(self, x: Tensor) -> Tensor:
+        """What the network's last layer reads, ``(B, T, C)`` -> ``(B, D)``."""
+        features: Tensor = self.net.features(self._inputs(x))  # type: ignore[operator]
+        return features
+
+    def proba_and_novelty(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Probabilities ``(B, K)`` and each window's novelty ``(B,)`` in one pass.
+
+        Novelty is the Mahalanobis distance (squared) of the window's features from the
+        nearest class's mean, under the training windows' shared covariance (Lee et al.,
+        NeurIPS 2018): far from every class, the window is unlike anything trained on. The
+        means and precision are fitted after training (``training.novelty``); a model without
+        them (``spec.novelty_threshold`` None) answers zeros.
+        """
+        features = self.features(x)  # (B, D)
+        proba = _probabilities(self.net.head(features))  # type: ignore[operator]
+        if self.spec.novelty_threshold is None:
+            return proba, features.new_zeros(len(features))
+        diff = features.double()[:, None, :] - self.novelty_mean[None]  # (B, K, D)
+        distance = ((diff @ self.novelty_precision) * diff).sum(-1)  # (B, K)
+        return proba, distance.amin(-1).to(proba.dtype)
+
+    def set_novelty(self, mean: Tensor, precision: Tensor, threshold: float) -> None:
+        """Give the model its novelty detector: class means ``(K, D)``, the precision
+        ``(D, D)`` and the threshold past which a window is UNKNOWN (in ``spec``)."""
+        self.spec = self.spec.replace(novelty_threshold=float(threshold))
+        self.register_buffer("novelty_mean", mean.double().clone())
+        self.register_buffer("novelty_precision", precision.double().clone())
+
+    @torch.no_grad()
+    def predict_scores(
+        self, X: np.ndarray | Tensor, batch_size: int = 512
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(N, T, C)`` windows -> probabilities ``(N, K)`` and novelty ``(N,)``, float64,
+        in eval mode and batches (see ``proba_and_novelty``)."""
+        was_training = self.training
+        self.eval()
+        X = torch.as_tensor(X)
+        parts = [
+            self.proba_and_novelty(X[i : i + batch_size]) for i in range(0, len(X), batch_size)
+        ]
+        self.train(was_training)
+        if not parts:
+            return np.empty((0, len(self.spec.classes))), np.empty(0)
+        return (torch.cat([p for p, _ in parts]).double().numpy(),
+                torch.cat([n for _, n in parts]).double().numpy())  # fmt: skip
 
     @torch.no_grad()
     def predict_proba(self, X: np.ndarray | Tensor, batch_size: int = 512) -> np.ndarray:
@@ -281,6 +353,12 @@ class Classifier(nn.Module):
         if not parts:
             return np.empty((0, len(self.spec.classes)), dtype=np.float64)
         return torch.cat(parts).double().numpy()
+
+
+def _probabilities(out: Tensor) -> Tensor:
+    if out.shape[-1] == 1:
+        return torch.cat([1 - out, out], dim=-1)
+    return torch.softmax(out, -1)
 
 
 def loss_function(n_classes: int) -> nn.Module:

@@ -168,13 +168,20 @@ def _summary(preds: Any, summary: str, warnings: list[str]) -> list[str]:
         lines.insert(1 + (c.own is True), f"placement: {c.placement} ({how})")
     per_class = preds.time_per_class()
     off = per_class.pop("NOT_WORN", 0.0)
+    unknown = per_class.pop("UNKNOWN", 0.0)
     worn = sum(per_class.values())
-    not_worn = f", of which {off / 60:.1f} min not worn (phone lying still)" if off else ""
-    lines.append(f"{len(preds.start)} windows, {(worn + off) / 60:.1f} min{not_worn}")
+    apart = [f"{_duration(off)} not worn (phone lying still)"] if off else []
+    apart += [f"{_duration(unknown)} unknown (unlike anything trained on)"] if unknown else []
+    of_which = f", of which {' and '.join(apart)}" if apart else ""
+    lines.append(f"{len(preds.start)} windows, {(worn + off + unknown) / 60:.1f} min{of_which}")
     for name, seconds in sorted(per_class.items(), key=lambda kv: -kv[1]):
         share = seconds / worn if worn else 0.0  # shares of the time worn
         lines.append(f"  {name:<20}{seconds / 60:>8.1f} min  {100 * share:5.1f} %")
     return lines
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -1,6 +1,8 @@
 """Datasets: readers of the files as published (``sources``, pure I/O), UCI HAR windows with
-their task views, subject split and cache (``uci_har``), and the one download (``download``)."""
+their task views, subject split and cache (``uci_har``), MotionSense (``motionsense``), and the
+one download command (``download``)."""
 
+from .motionsense import load_motionsense
 from .uci_har import (
     ACTIVITIES,
     TASKS,
@@ -19,6 +21,7 @@ __all__ = [
     "WALKING_CLASSES",
     "Windows",
     "count_table",
+    "load_motionsense",
     "load_uci_har",
     "subject_split",
 ]

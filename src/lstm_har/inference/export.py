@@ -36,8 +36,8 @@ class _Proba(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, windows: Tensor) -> Tensor:
-        return self.model.proba(windows)
+    def forward(self, windows: Tensor) -> tuple[Tensor, Tensor]:
+        return self.model.proba_and_novelty(windows)
 
 
 def export(model: Classifier, out: Path, fmt: str = "onnx") -> Path:
@@ -66,8 +66,12 @@ def export(model: Classifier, out: Path, fmt: str = "onnx") -> Path:
                 (example,),
                 buf,  # type: ignore[arg-type]  # file objects are accepted
                 input_names=["windows"],
-                output_names=["proba"],
-                dynamic_axes={"windows": {0: "batch"}, "proba": {0: "batch"}},
+                output_names=["proba", "novelty"],
+                dynamic_axes={
+                    "windows": {0: "batch"},
+                    "proba": {0: "batch"},
+                    "novelty": {0: "batch"},
+                },  # fmt: skip
                 opset_version=OPSET,
                 dynamo=False,
             )
@@ -99,9 +103,19 @@ def _with_metadata(data: bytes, props: dict[str, str]) -> bytes:
     return out
 
 
+Scores = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
 def onnx_proba(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[str, ...]]:
     """A probability function ``(N, 128, C) -> (N, K)`` backed by onnxruntime, plus the class
     names stored in the file."""
+    scores, classes = onnx_scores(path)
+    return (lambda X: scores(X)[0]), classes
+
+
+def onnx_scores(path: Path) -> tuple[Scores, tuple[str, ...]]:
+    """``(N, 128, C) -> (probabilities (N, K), novelty (N,))`` backed by onnxruntime (novelty
+    zeros for a file exported before it had one), plus the class names stored in the file."""
     try:
         import onnxruntime as ort
     except ImportError:
@@ -121,12 +135,18 @@ def onnx_proba(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[st
         raise CheckpointError(f"{path}: no class names in its metadata (not exported by "
                               "lstm-har export?)") from None  # fmt: skip
 
-    def proba(X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    outputs = [o.name for o in session.get_outputs() if o.name in ("proba", "novelty")]
+
+    def scores(X: np.ndarray, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
         # Bounded batches: onnxruntime's arena keeps the largest batch's buffers for good.
         X = np.ascontiguousarray(X, dtype=np.float32)
-        parts = [session.run(["proba"], {"windows": X[i : i + batch_size]})[0]
+        parts = [session.run(outputs, {"windows": X[i : i + batch_size]})
                  for i in range(0, len(X), batch_size)]  # fmt: skip
-        out = np.concatenate(parts) if parts else np.empty((0, len(classes)), np.float32)
-        return out.astype(np.float64)
+        if not parts:
+            return np.empty((0, len(classes))), np.empty(0)
+        proba = np.concatenate([p[0] for p in parts]).astype(np.float64)
+        if len(outputs) == 1:
+            return proba, np.zeros(len(proba))
+        return proba, np.concatenate([p[1] for p in parts]).astype(np.float64)
 
-    return proba, classes
+    return scores, classes

@@ -171,5 +171,3 @@ class Grid50:
             self._next = last + 1
         self._last = (float(t[-1]), values[-1].copy())
         yield from pieces
-
-

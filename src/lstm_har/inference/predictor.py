@@ -34,12 +34,13 @@ from ..signal.calibration import (
 from ..signal.filters import CHANNELS, SAMPLE_RATE_HZ, STEP, WINDOW, Windower
 from ..signal.smoothing import FixedLagViterbi, viterbi
 from ..signal.wear import NOT_WORN, NOT_WORN_WINDOWS, not_worn, still
-from .export import ONNX_FILE, onnx_proba
+from .export import ONNX_FILE, Scores, onnx_scores
 from .longread import LongRecording
 from .recording import Recording
 from .segments import Piece
 
 PRETRAINED = ("walking", "activity")
+UNKNOWN = "UNKNOWN"  # a window unlike anything the model was trained on (its novelty)
 Progress = Callable[[str, int, int], None]  # (stage, bytes done, bytes in all)
 SMOOTH_LAG = NOT_WORN_WINDOWS  # windows (60.2 s) a smoothed stream runs behind: NOT_WORN's span
 ENGINES = ("auto", "torch", "onnx")
@@ -101,6 +102,7 @@ class Predictions:
     not_worn: np.ndarray | None = None  # (N,) bool: in a minute or more of stillness
     # (N, 2) least and most |total acc| (g) over each window's first hop, to draw the recording
     acc_range: np.ndarray | None = None
+    unknown: np.ndarray | None = None  # (N,) bool: novelty past the model's threshold
 
     @property
     def chosen(self) -> np.ndarray:
@@ -109,8 +111,11 @@ class Predictions:
 
     @property
     def label(self) -> np.ndarray:
-        """``(N,)`` the class name of each window, or ``NOT_WORN`` for a phone lying still."""
+        """``(N,)`` the class name of each window, or ``NOT_WORN`` for a phone lying still, or
+        ``UNKNOWN`` for a window unlike anything the model was trained on."""
         labels: np.ndarray = np.asarray(self.classes, dtype=object)[self.chosen]
+        if self.unknown is not None:
+            labels[self.unknown] = UNKNOWN
         if self.not_worn is not None:
             labels[self.not_worn] = NOT_WORN
         return labels
@@ -125,9 +130,9 @@ class Predictions:
 
     def time_per_class(self) -> dict[str, float]:
         """Seconds per class, each window counted for the hop it advances (1.28 s); the time
-        not worn is its own entry, outside the activities."""
+        unknown and not worn are entries of their own, outside the activities."""
         counts = pd.Series(self.label).value_counts()
-        names = [*self.classes, *([NOT_WORN] if NOT_WORN in counts else [])]
+        names = [*self.classes, *(x for x in (UNKNOWN, NOT_WORN) if x in counts)]
         return {c: float(counts.get(c, 0)) * STEP / SAMPLE_RATE_HZ for c in names}
 
 
@@ -136,12 +141,18 @@ def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]
     return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes)
 
 
+def _empty(classes: tuple[str, ...]) -> Predictions:
+    """No windows, with every per-window field a stream fills (so that joins keep them)."""
+    empty = _predictions(np.empty(0, np.int64), np.empty((0, len(classes))), classes)
+    return dataclasses.replace(empty, still=np.zeros(0, dtype=bool), acc_range=np.empty((0, 2)),
+                               unknown=np.zeros(0, dtype=bool))  # fmt: skip
+
+
 def _join(parts: list[tuple[float, Predictions]], classes: tuple[str, ...]) -> Predictions:
     """Predictions end to end, each part's times shifted by its offset (seconds); the
     per-window fields (smoothed path, stillness, not worn) kept where every part has them."""
     if not parts:
-        empty = _predictions(np.empty(0, np.int64), np.empty((0, len(classes))), classes)
-        return dataclasses.replace(empty, still=np.zeros(0, dtype=bool))
+        return _empty(classes)
     start = np.concatenate([offset + p.start for offset, p in parts])
 
     def field(name: str) -> np.ndarray | None:
@@ -151,24 +162,28 @@ def _join(parts: list[tuple[float, Predictions]], classes: tuple[str, ...]) -> P
     proba = np.concatenate([p.proba for _, p in parts])
     return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes, path=field("path"),
                        still=field("still"), not_worn=field("not_worn"),
-                       acc_range=field("acc_range"))  # fmt: skip
+                       acc_range=field("acc_range"), unknown=field("unknown"))  # fmt: skip
 
 
 class Predictor:
     """A model ready to label raw samples: preprocessing, calibration, model, answer.
 
     Args:
-        proba: model inputs ``(N, 128, C)`` -> ``(N, K)`` probabilities (``C`` is 9, or 12
-            for a calibrated model).
-        spec: the model's ``ModelSpec`` (classes, channels, calibration default).
+        scores: model inputs ``(N, 128, C)`` -> ``(N, K)`` probabilities and ``(N,)``
+            novelty (``C`` is 9, 12 for a calibrated model, 13 for an any-orientation one).
+        spec: the model's ``ModelSpec`` (classes, channels, calibration default, the novelty
+            threshold past which a window is ``UNKNOWN``).
         engine: ``"torch"`` or ``"onnx"``, for the record.
     """
 
-    def __init__(self, proba: Callable[[np.ndarray], np.ndarray], spec: ModelSpec,
-                 engine: str = "torch") -> None:  # fmt: skip
-        self.proba = proba
+    def __init__(self, scores: Scores, spec: ModelSpec, engine: str = "torch") -> None:
+        self.scores = scores
         self.spec = spec
         self.engine = engine
+
+    def proba(self, windows: np.ndarray) -> np.ndarray:
+        """Model inputs ``(N, 128, C)`` -> probabilities ``(N, K)``."""
+        return self.scores(windows)[0]
 
     @classmethod
     def from_model(
@@ -187,27 +202,28 @@ class Predictor:
             has_onnx = (folder / ONNX_FILE).is_file() and _onnxruntime_available()
             engine = "onnx" if has_onnx else "torch"
         if engine == "onnx":
-            proba, _ = onnx_proba(folder / ONNX_FILE)
-            return cls(proba, read_spec(folder), "onnx")
+            scores, _ = onnx_scores(folder / ONNX_FILE)
+            return cls(scores, read_spec(folder), "onnx")
         return cls.from_classifier(Classifier.load(folder, backend), batch_size)
 
     @classmethod
     def from_classifier(cls, model: Classifier, batch_size: int = 1024) -> Predictor:
         """A predictor over a classifier in memory (batched, no-grad)."""
         # a partial, not a lambda: a fitted scikit-learn estimator holding it must pickle
-        return cls(functools.partial(model.predict_proba, batch_size=batch_size), model.spec)
+        return cls(functools.partial(model.predict_scores, batch_size=batch_size), model.spec)
 
     @property
     def classes(self) -> tuple[str, ...]:
         return self.spec.classes
 
-    def windows_proba(
+    def windows_scores(
         self, windows: np.ndarray, upright: np.ndarray | None = None,
         pocket: np.ndarray | bool = False,
-    ) -> np.ndarray:  # fmt: skip
-        """``(N, 128, 9)`` filtered windows -> ``(N, K)``; a calibrated model reads them
-        against ``upright`` ``(3,)`` or ``(N, 3)`` (NaN rows: the model's default), an
-        any-orientation one also with the placement ``pocket`` (one bool or ``(N,)``)."""
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """``(N, 128, 9)`` filtered windows -> probabilities ``(N, K)`` and novelty ``(N,)``;
+        a calibrated model reads them against ``upright`` ``(3,)`` or ``(N, 3)`` (NaN rows:
+        the model's default), an any-orientation one also with the placement ``pocket``
+        (one bool or ``(N,)``)."""
         default = self.spec.upright()
         if default is not None:
             reference = default if upright is None else upright
@@ -215,7 +231,7 @@ class Predictor:
                 windows = frame_inputs(windows, reference, pocket, default)
             else:  # (N, 128, 9) -> (N, 128, 12)
                 windows = calibrate(windows, reference, default)
-        return self.proba(windows)
+        return self.scores(windows)
 
     def predict(
         self, samples: np.ndarray, *, upright: np.ndarray | None = None, chunk: int = 1 << 16,
@@ -235,6 +251,7 @@ class Predictor:
         ``"auto"`` from how much the recording's moving windows move
         (``signal.calibration.POCKET_MOTION_G``); the waist when it barely moves.
         """
+
         def chunks() -> Iterator[np.ndarray]:
             return (samples[i : i + chunk] for i in range(0, len(samples), chunk))
 
@@ -264,7 +281,8 @@ class Predictor:
         parts = []
         for _, group in itertools.groupby(samples("labelling"), key=lambda p: p.segment):
             first = next(group)
-            chunks = itertools.chain([first.samples], (p.samples for p in group))
+            # read to its end by _label before groupby moves on, as groupby requires
+            chunks = itertools.chain([first.samples], (p.samples for p in group))  # noqa: B031
             parts.append((first.start_s, self._label(chunks, calibration, smooth)))
         return dataclasses.replace(_join(parts, self.classes), calibration=calibration)
 
@@ -297,7 +315,9 @@ class Predictor:
                   else self.recognizer(calibration.upright, bool(calibration.pocket)))  # fmt: skip
         joined = _join([(0.0, stream.push(c)) for c in chunks], self.classes)
         hmm = self.spec.hmm() if smooth else None
-        path = None if hmm is None or not len(joined.start) else viterbi(joined.proba, *hmm)
+        path = None
+        if hmm is not None and len(joined.start):
+            path = viterbi(_emissions(joined, hmm[1]), *hmm)
         assert joined.still is not None  # the Recognizer flags every window
         return dataclasses.replace(joined, calibration=calibration, path=path,
                                    not_worn=not_worn(joined.still))  # fmt: skip
@@ -365,7 +385,7 @@ class Recognizer:
         self._pending = raw if self._pending is None else _join(
             [(0.0, self._pending), (0.0, raw)], self.classes)  # fmt: skip
         if self._smoother is not None:
-            path = self._smoother.push(raw.proba)
+            path = self._smoother.push(_emissions(raw, self._smoother.prior))
         else:
             n = max(0, len(self._pending.start) - self.lag)
             path = self._pending.proba[:n].argmax(1)
@@ -391,19 +411,21 @@ class Recognizer:
             self._still_before = min(need, self._still_before + n)
         else:  # the still windows after the last moving one
             self._still_before = min(need, n - 1 - int(np.flatnonzero(~done)[-1]))
+        first, rest = slice(0, n), slice(n, None)
         decided = Predictions(pending.start[:n], pending.end[:n], pending.proba[:n],
                               self.classes, path=path, still=done, not_worn=off,
-                              acc_range=_part(pending.acc_range, slice(0, n)))  # fmt: skip
+                              acc_range=_part(pending.acc_range, first),
+                              unknown=_part(pending.unknown, first))  # fmt: skip
         self._pending = Predictions(pending.start[n:], pending.end[n:], pending.proba[n:],
                                     self.classes, still=pending.still[n:],
-                                    acc_range=_part(pending.acc_range, slice(n, None)))  # fmt: skip
+                                    acc_range=_part(pending.acc_range, rest),
+                                    unknown=_part(pending.unknown, rest))  # fmt: skip
         return decided
 
     def _classify(self, samples: np.ndarray) -> Predictions:
         starts, windows = self._windower.push(samples)  # (n, 6) -> (M,), (M, 128, 9)
         if not len(starts):
-            empty = _predictions(starts, np.empty((0, len(self.classes))), self.classes)
-            return dataclasses.replace(empty, still=np.zeros(0, dtype=bool))
+            return _empty(self.classes)
         reference, pocket = None, np.asarray(self.pocket)
         if self.predictor.spec.calibrated:
             # (3,) fixed, or (M, 3) so far: NaN (the model's default) before enough movement
@@ -411,11 +433,22 @@ class Recognizer:
             if reference is None:
                 so_far = self._tracker.update(windows)  # (M, 4): upright xyz, motion
                 reference, pocket = so_far[:, :3], so_far[:, 3] > POCKET_MOTION_G  # NaN: waist
-        proba = self.predictor.windows_proba(windows, reference, pocket)
+        proba, novelty = self.predictor.windows_scores(windows, reference, pocket)
+        threshold = self.predictor.spec.novelty_threshold
+        unknown = novelty > threshold if threshold is not None else np.zeros(len(proba), bool)
         # (M, 128, 9) -> (M, 64): |total acc| over each window's first hop
         size = np.linalg.norm(windows[:, :STEP, _TOTAL], axis=-1)
         return dataclasses.replace(_predictions(starts, proba, self.classes), still=still(windows),
-                                   acc_range=np.stack([size.min(1), size.max(1)], 1))  # fmt: skip
+                                   acc_range=np.stack([size.min(1), size.max(1)], 1),
+                                   unknown=unknown)  # fmt: skip
+
+
+def _emissions(preds: Predictions, prior: np.ndarray) -> np.ndarray:
+    """The probabilities the HMM reads: an UNKNOWN window says nothing (the prior), so the
+    activity around it carries on through it."""
+    if preds.unknown is None or not preds.unknown.any():
+        return preds.proba
+    return np.where(preds.unknown[:, None], prior, preds.proba)
 
 
 def _part(values: np.ndarray | None, rows: slice) -> np.ndarray | None:

@@ -136,8 +136,9 @@ class Converted:
 
     def flags(self) -> dict[str, str]:
         """The decisions as ``convert``'s overrides, to read the rest of a file alike."""
+        platform = "ios" if self.ios else "android"
         return {"acc_unit": self.acc_unit, "gyro_unit": self.gyro_unit,
-                "time_unit": self.time_unit, "platform": "ios" if self.ios else "android"}  # fmt: skip
+                "time_unit": self.time_unit, "platform": platform}  # fmt: skip
 
 
 def convert(

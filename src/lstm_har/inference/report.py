@@ -20,7 +20,7 @@ from ..errors import LstmHarError
 from ..signal.filters import SAMPLE_RATE_HZ, STEP
 from ..signal.smoothing import runs
 from ..signal.wear import NOT_WORN
-from .predictor import Predictions
+from .predictor import UNKNOWN, Predictions
 
 HOP_S = STEP / SAMPLE_RATE_HZ  # the time one window stands for
 
@@ -55,10 +55,11 @@ class Clock:
 def bouts(preds: Predictions, clock: Clock | None = None) -> pd.DataFrame:
     """One row per run of one label: start and end (seconds from the first sample, and
     clock times when known), activity, duration, mean probability of that activity (empty
-    for ``NOT_WORN``)."""
+    for ``NOT_WORN`` and ``UNKNOWN``)."""
     labels = preds.label
     chosen = preds.proba[np.arange(len(labels)), preds.chosen]
-    chosen = np.where(labels == NOT_WORN, np.nan, chosen)  # not worn: no model answer
+    no_answer = (labels == NOT_WORN) | (labels == UNKNOWN)  # no activity the model stands by
+    chosen = np.where(no_answer, np.nan, chosen)
     rows = []
     for a, b, label in runs(labels):
         rows.append({"start_s": float(preds.start[a]), "end_s": float(preds.start[b - 1] + HOP_S),

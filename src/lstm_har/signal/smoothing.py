@@ -74,6 +74,7 @@ class FixedLagViterbi:
         if lag < 0:
             raise ValueError(f"FixedLagViterbi: lag must be >= 0, got {lag}")
         self.lag = lag
+        self.prior = prior
         self._log_trans = np.log(transition)  # (K, K): from row to column
         self._log_prior = np.log(prior)
         self._score: np.ndarray | None = None  # (K,) best log score ending in each class

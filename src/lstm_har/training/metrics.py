@@ -65,7 +65,13 @@ def evaluate(
     subject: np.ndarray | None = None,
     batch_size: int = 512,
 ) -> dict[str, Any]:
-    return metrics(y, model.predict_proba(X, batch_size), classes, subject)
+    """``metrics`` of ``model`` on windows ``X``, plus the share of them it calls UNKNOWN."""
+    proba, novelty = model.predict_scores(X, batch_size)
+    out = metrics(y, proba, classes, subject)
+    threshold = model.spec.novelty_threshold
+    if threshold is not None:
+        out["unknown_rate"] = float((novelty > threshold).mean()) if len(novelty) else 0.0
+    return out
 
 
 def majority_baseline(y_train: np.ndarray, y_test: np.ndarray) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from . import plots
 from .distributed import barrier, is_main
 from .loop import FitResult, Listener, fit
 from .metrics import evaluate, majority_baseline
+from .novelty import fit_novelty
 from .state import TRAIN_STATE
 
 CONFIG = "config.json"
@@ -195,6 +196,7 @@ def train_run(
             (torch.from_numpy(val_data.X), torch.from_numpy(val_data.y)), cfg,
             state_path=out / TRAIN_STATE, listener=listener,
         )  # fmt: skip
+        fit_novelty(model, fit_data.X, fit_data.y, val_data.X)  # what UNKNOWN means
     except LstmHarError:  # bad input found late: leave no half-made run behind
         if created and not resume and is_main():
             shutil.rmtree(out, ignore_errors=True)
