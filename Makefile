@@ -57,7 +57,10 @@ pretrained: setup
 		"(lstm-har data download motionsense fetches it)"; exit 2; }
 	for name in walking activity; do \
 		flags="$$( [ $$name = walking ] && echo '$(WALKING_FLAGS)' || echo '$(ACTIVITY_FLAGS)' )"; \
-		$(BIN)/lstm-har train --out runs/pretrained-$$name --seeds $(SEEDS) -q $$flags || exit 1; \
+		if [ -f runs/pretrained-$$name/sweep.json ]; then \
+			$(BIN)/lstm-har train --resume runs/pretrained-$$name -q || exit 1; \
+		else $(BIN)/lstm-har train --out runs/pretrained-$$name --seeds $(SEEDS) -q $$flags \
+			|| exit 1; fi; \
 		$(BIN)/python benchmarks/bench_orientations.py --model runs/pretrained-$$name/seed_0 \
 			--motionsense $(MOTIONSENSE) --markdown runs/pretrained-$$name/orientations.md || exit 1; \
 		$(BIN)/python scripts/package_pretrained.py --sweep runs/pretrained-$$name --seed 0 \

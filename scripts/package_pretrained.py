@@ -102,7 +102,14 @@ WALKING recall: {recall} (mean ± std over seeds). Per subject accuracy (%):
 subject's upright reference and the true placement; `lstm-har predict`'s own figures on
 recordings (placement found from the data) are in the orientation table below.
 
-## Orientations (this model, through `lstm-har predict`)
+## UNKNOWN and NOT_WORN
+
+Windows whose features lie farther from every class than 99 % of the validation subjects'
+windows do (novelty above {meta["novelty_threshold"]:.4g}) are `UNKNOWN`: {100 * test["unknown_rate"]:.2f} % of
+the UCI HAR test windows and {100 * external["unknown_rate"]:.2f} % of MotionSense's (this model). A minute or
+more without any body motion is `NOT_WORN` (README "Smoothing").
+
+## Orientations (this model, through `lstm-har predict`; UNKNOWN counts as an error)
 
 {orientations}
 ## Intended use and limitations
