@@ -57,6 +57,8 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
     cfg = meta["config"]
     seeds = summary["seeds"]
     recall = _walking_recall(sweep, seeds, "test_motionsense")
+    threshold = meta["novelty_threshold"]
+    unknown_uci, unknown_ms = 100 * test["unknown_rate"], 100 * external["unknown_rate"]
     return f"""# Pretrained model: `{name}`
 
 **Model** `{meta["model"]}` (hidden {meta["hidden_size"]}), classes {", ".join(meta["classes"])}.
@@ -105,8 +107,8 @@ recordings (placement found from the data) are in the orientation table below.
 ## UNKNOWN and NOT_WORN
 
 Windows whose features lie farther from every class than 99 % of the validation subjects'
-windows do (novelty above {meta["novelty_threshold"]:.4g}) are `UNKNOWN`: {100 * test["unknown_rate"]:.2f} % of
-the UCI HAR test windows and {100 * external["unknown_rate"]:.2f} % of MotionSense's (this model). A minute or
+windows do (novelty above {threshold:.4g}) are `UNKNOWN`: {unknown_uci:.2f} % of
+the UCI HAR test windows and {unknown_ms:.2f} % of MotionSense's (this model). A minute or
 more without any body motion is `NOT_WORN` (README "Smoothing").
 
 ## Orientations (this model, through `lstm-har predict`; UNKNOWN counts as an error)
