@@ -25,6 +25,25 @@ def _preds(hours: float, switch_every: int = 500) -> Predictions:
     return Predictions(start, start + 2.56, proba, CLASSES)
 
 
+def test_unknown_and_not_worn_are_their_own_bouts_outside_the_activities():
+    preds = _preds(1)
+    n = len(preds.start)
+    unknown, off = np.zeros(n, bool), np.zeros(n, bool)
+    unknown[100:110], off[1000:1100] = True, True
+    preds = Predictions(preds.start, preds.end, preds.proba, CLASSES, unknown=unknown,
+                        not_worn=off)  # fmt: skip
+    table = bouts(preds)
+    odd = table[table["activity"].isin(["UNKNOWN", "NOT_WORN"])]
+    assert odd["activity"].tolist() == ["UNKNOWN", "NOT_WORN"]
+    assert odd["duration_s"].tolist() == [10 * HOP_S, 100 * HOP_S]
+    assert odd["mean_probability"].isna().all()  # no activity the model stands by
+    seconds = preds.time_per_class()
+    assert seconds["UNKNOWN"] == pytest.approx(10 * HOP_S)
+    assert sum(seconds[c] for c in CLASSES) == pytest.approx((n - 110) * HOP_S)
+    hours = summary(preds)
+    assert {"UNKNOWN", "NOT_WORN"} <= set(hours.columns)
+
+
 def _utc(*args: int) -> float:
     return dt.datetime(*args, tzinfo=dt.timezone.utc).timestamp()
 
