@@ -12,7 +12,7 @@ STUDY_FLAGS ?=  # the defaults: the study's SimpleLSTM, walking vs the rest
 # folder or zip: `lstm-har data download motionsense` fetches it (prints where).
 MOTIONSENSE ?=
 ROBUST_FLAGS ?= --model convbilstm_lite --hidden-size 32 --augment-scale 0.2 --epochs 20 \
-	--any-orientation --motionsense $(MOTIONSENSE)
+	--augment-placement 0.2 --any-orientation --motionsense $(MOTIONSENSE)
 WALKING_FLAGS ?= --task walking $(ROBUST_FLAGS)
 ACTIVITY_FLAGS ?= --task activity $(ROBUST_FLAGS)
 

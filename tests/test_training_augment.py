@@ -54,3 +54,31 @@ def test_body_scale_moves_tilt_with_total_acceleration():
     )
     # tilt = total acceleration - a fixed reference, before and after
     torch.testing.assert_close(y[..., 9:] - y[..., 6:9], x[..., 9:] - x[..., 6:9])
+
+
+def test_flip_placement_flips_whole_windows_and_nothing_else():
+    from lstm_har.training.augment import flip_placement
+
+    x = torch.randn(2000, 16, 13, dtype=torch.float64)
+    x[..., 12] = (torch.arange(2000) % 2).to(x.dtype)[:, None]  # half pocket, half waist
+    y = flip_placement(x, 0.2, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(y[..., :12], x[..., :12])
+    flipped = y[..., 12] != x[..., 12]  # (B, T)
+    assert (flipped == flipped[:, :1]).all()  # a window's placement flips as a whole
+    torch.testing.assert_close(y[..., 12][flipped], 1 - x[..., 12][flipped])
+    share = flipped[:, 0].double().mean().item()  # binomial: std 0.009 at n = 2000
+    assert 0.16 < share < 0.24
+    assert torch.equal(flip_placement(x, 0.0, torch.Generator().manual_seed(0)), x)
+
+
+def test_augment_placement_needs_the_placement_input():
+    import pytest
+
+    from lstm_har.config import TrainConfig
+    from lstm_har.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="augment_placement needs any_orientation"):
+        TrainConfig(augment_placement=0.2)
+    with pytest.raises(ConfigError, match=r"augment_placement must be in \[0, 0.5\]"):
+        TrainConfig(any_orientation=True, augment_placement=0.7)
+    assert TrainConfig(any_orientation=True, augment_placement=0.2).augment_placement == 0.2

@@ -56,6 +56,9 @@ class TrainConfig:
                                "a pocket read alike; excludes calibrate")  # fmt: skip
     augment_rotation: float = _f(0.0, "degrees of random sensor rotation per training window")
     augment_scale: float = _f(0.0, "+- fraction of random body-motion scaling per window")
+    augment_placement: float = _f(0.0, "probability that a training window's placement input "
+                                  "is flipped (any_orientation), so that a placement misjudged "
+                                  "from the data costs less")  # fmt: skip
     patience: int = _f(0, "stop after this many epochs without a better validation score; 0 = "
                        "every epoch (the best validation epoch is kept either way)")  # fmt: skip
     val_subjects: int = _f(4, "training subjects held out whole for validation (never test ones)")
@@ -88,6 +91,11 @@ class TrainConfig:
             (self.grad_clip >= 0 and self.patience >= 0, "grad_clip, patience must be >= 0"),
             (0 <= self.augment_rotation <= 180, "augment_rotation must be in [0, 180] degrees"),
             (0 <= self.augment_scale < 1, "augment_scale must be in [0, 1)"),
+            (0 <= self.augment_placement <= 0.5, "augment_placement must be in [0, 0.5]"),
+            (
+                self.any_orientation or not self.augment_placement,
+                "augment_placement needs any_orientation (the placement input)",
+            ),
             (self.val_subjects >= 1, "val_subjects must be >= 1"),
             (1 <= self.motionsense_val_subjects <= 8, "motionsense_val_subjects must be in 1..8"),
             (

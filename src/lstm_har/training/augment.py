@@ -3,7 +3,10 @@
 A phone clipped to another person's waist sits at a slightly different angle, which rotates
 all three sensor triads alike. Rotating each training window by a small random rotation
 teaches the model to look past that; it is the main gap between validation subjects and new
-ones in UCI HAR.
+ones in UCI HAR. An any-orientation model is also told where the phone is worn, a guess from
+how much the recording's walking moves it (``signal.calibration.POCKET_MOTION_G``) that a
+slow walker's pocket can fail; flipping that input now and then teaches the model not to
+lean on it alone.
 """
 
 from __future__ import annotations
@@ -61,3 +64,11 @@ def random_body_scale(x: Tensor, fraction: float, generator: torch.Generator) ->
     if x.shape[-1] == 12:  # tilt = total - upright
         rest = rest + (scaled_total - total)
     return torch.cat([body * scale, gyro * scale, scaled_total, rest], dim=-1)
+
+
+def flip_placement(x: Tensor, probability: float, generator: torch.Generator) -> Tensor:
+    """Flip the placement (the last of ``FRAME_CHANNELS``, 1.0 = pocket) of each ``(B, T, 13)``
+    window with ``probability``, for the whole window."""
+    flip = torch.rand(x.shape[0], 1, generator=generator, dtype=x.dtype) < probability  # (B, 1)
+    pocket = x[..., -1]  # (B, T)
+    return torch.cat([x[..., :-1], torch.where(flip, 1 - pocket, pocket)[..., None]], dim=-1)

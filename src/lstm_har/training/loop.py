@@ -28,7 +28,7 @@ from ..config import TrainConfig
 from ..errors import CheckpointError
 from ..models import Classifier, loss_function, loss_target
 from . import state
-from .augment import random_body_scale, random_rotation
+from .augment import flip_placement, random_body_scale, random_rotation
 from .distributed import world
 from .metrics import metrics
 
@@ -145,6 +145,8 @@ def fit(
                 xb = random_rotation(xb, cfg.augment_rotation, augment_rng)
             if cfg.augment_scale:
                 xb = random_body_scale(xb, cfg.augment_scale, augment_rng)
+            if cfg.augment_placement:
+                xb = flip_placement(xb, cfg.augment_placement, augment_rng)
             loss = loss_function(n_classes)(net(xb), target[idx])
             loss.backward()
             if cfg.grad_clip:
