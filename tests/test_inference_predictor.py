@@ -361,18 +361,22 @@ def test_predict_cli_says_the_placement(any_orientation_run, tmp_path, rng, caps
 
 
 def test_smoothed_stream_equals_batch_a_minute_behind(tiny_run, rng):
-    from lstm_har.inference.predictor import SMOOTH_LAG
+    from lstm_har.inference.predictor import SMOOTH_LAG, UNKNOWN_WINDOWS
 
     walk = walk_then_sit(rng)[:1000]
     table = np.tile([0.0, 0.0, 1.0, 0.0, 0.0, 0.0], (5000, 1))  # 100 s lying still: NOT_WORN
     table[:, :3] += rng.normal(scale=2e-4, size=(5000, 3))  # a sensor's noise floor
-    samples = np.concatenate([walk, table, walk_then_sit(rng)])
+    shaken = np.concatenate(
+        [rng.normal(scale=3.0, size=(600, 3)) + [1, 0, 0], rng.normal(scale=8.0, size=(600, 3))],
+        axis=1,
+    )  # 12 s: UNKNOWN
+    samples = np.concatenate([walk, table, shaken, walk_then_sit(rng)])
     predictor = Predictor.from_model(tiny_run, engine="torch")
-    batch = predictor.predict(samples)  # smoothed, NOT_WORN marked
-    assert batch.not_worn.sum() > 60
+    batch = predictor.predict(samples)  # smoothed, NOT_WORN and UNKNOWN marked
+    assert batch.not_worn.sum() > 60 and (batch.label == "UNKNOWN").sum() >= UNKNOWN_WINDOWS
     stream = predictor.recognizer(lag=SMOOTH_LAG)
     parts, i = [], 0
-    for size in [1000, 1, 3000, 64, 2935, 1000]:  # 8000 samples
+    for size in [1000, 1, 3000, 64, 2935, len(samples) - 7000]:
         parts.append(stream.push(samples[i : i + size]))
         i += size
         seen = (i - WINDOW) // STEP + 1  # windows completed so far
@@ -382,9 +386,10 @@ def test_smoothed_stream_equals_batch_a_minute_behind(tiny_run, rng):
     got = _join_parts(parts)
     np.testing.assert_array_equal(got["start"], batch.start)
     np.testing.assert_array_equal(got["not_worn"], batch.not_worn)
+    np.testing.assert_array_equal(got["unknown"], batch.unknown)
     np.testing.assert_array_equal(got["label"], batch.label)
 
 
 def _join_parts(parts) -> dict:
     return {name: np.concatenate([getattr(p, name) for p in parts])
-            for name in ("start", "not_worn", "label")}  # fmt: skip
+            for name in ("start", "not_worn", "unknown", "label")}  # fmt: skip

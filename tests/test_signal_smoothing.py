@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from lstm_har.cli import main
-from lstm_har.signal.smoothing import runs, transitions, viterbi
+from lstm_har.inference.predictor import UNKNOWN_WINDOWS
+from lstm_har.signal.smoothing import runs, sustained, trailing, transitions, viterbi
 
 
 def _brute_force(proba, transition, prior):
@@ -79,9 +80,10 @@ def test_predict_smooths_by_default_and_not_with_no_smooth(tiny_config, tmp_path
     ).all()
     transition, prior = spec.hmm()
     emissions = np.where(unknown[:, None], prior, p)  # an UNKNOWN window says nothing
-    expected = np.where(
-        unknown, "UNKNOWN", np.asarray(spec.classes)[viterbi(emissions, transition, prior)]
-    )
+    expected = np.where(  # smoothed, UNKNOWN takes UNKNOWN_WINDOWS novel windows in a row
+        sustained(unknown, UNKNOWN_WINDOWS), "UNKNOWN",
+        np.asarray(spec.classes)[viterbi(emissions, transition, prior)],
+    )  # fmt: skip
     assert (smooth["label"].to_numpy() == expected).all()
     assert len(runs(smooth["label"].to_numpy())) <= len(runs(raw["label"].to_numpy()))
 
@@ -110,3 +112,14 @@ def test_fixed_lag_equals_batch_once_the_lag_has_passed():
     assert (np.concatenate([online.push(proba), online.flush()]) != batch).any()
     with pytest.raises(ValueError, match="lag"):
         FixedLagViterbi(transition, prior, -1)
+
+
+def test_sustained_keeps_only_long_enough_runs():
+    flags = np.array([1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1], dtype=bool)
+    expected = np.array([0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1], dtype=bool)
+    np.testing.assert_array_equal(sustained(flags, 3), expected)
+    np.testing.assert_array_equal(sustained(flags, 1), flags)
+    assert not sustained(np.zeros(0, bool), 3).any()
+    # the run a stream carries on: capped, and counting what came before when all are True
+    assert trailing(flags, 0, 10) == 4 and trailing(flags, 0, 2) == 2
+    assert trailing(np.ones(3, bool), 2, 10) == 5 and trailing(np.ones(0, bool), 2, 10) == 2

@@ -32,7 +32,7 @@ from ..signal.calibration import (
     stream_reference,
 )
 from ..signal.filters import CHANNELS, SAMPLE_RATE_HZ, STEP, WINDOW, Windower
-from ..signal.smoothing import FixedLagViterbi, viterbi
+from ..signal.smoothing import FixedLagViterbi, sustained, trailing, viterbi
 from ..signal.wear import NOT_WORN, NOT_WORN_WINDOWS, not_worn, still
 from .export import ONNX_FILE, Scores, onnx_scores
 from .longread import LongRecording
@@ -41,6 +41,10 @@ from .segments import Piece
 
 PRETRAINED = ("walking", "activity")
 UNKNOWN = "UNKNOWN"  # a window unlike anything the model was trained on (its novelty)
+# In a smoothed timeline UNKNOWN takes this many novel windows in a row (5.1 s): the threshold
+# lets 1 % of windows like the training ones through, one by one, and a person wants to hear
+# about a bus ride or a run, not about a 2.56 s blip inside a walk. --no-smooth shows each.
+UNKNOWN_WINDOWS = 3
 Progress = Callable[[str, int, int], None]  # (stage, bytes done, bytes in all)
 SMOOTH_LAG = NOT_WORN_WINDOWS  # windows (60.2 s) a smoothed stream runs behind: NOT_WORN's span
 ENGINES = ("auto", "torch", "onnx")
@@ -102,7 +106,8 @@ class Predictions:
     not_worn: np.ndarray | None = None  # (N,) bool: in a minute or more of stillness
     # (N, 2) least and most |total acc| (g) over each window's first hop, to draw the recording
     acc_range: np.ndarray | None = None
-    unknown: np.ndarray | None = None  # (N,) bool: novelty past the model's threshold
+    # (N,) bool: novelty past the model's threshold; smoothed, UNKNOWN_WINDOWS of them in a row
+    unknown: np.ndarray | None = None
 
     @property
     def chosen(self) -> np.ndarray:
@@ -246,7 +251,8 @@ class Predictor:
         default when it moves too little to have one (``Predictions.calibration`` says
         which). With
         ``smooth`` and a model that has an HMM (``ModelSpec.hmm``), the labels are the most
-        likely sequence (``signal.smoothing.viterbi``); the probabilities stay each window's.
+        likely sequence (``signal.smoothing.viterbi``) and ``UNKNOWN`` needs
+        ``UNKNOWN_WINDOWS`` novel windows in a row; the probabilities stay each window's.
         An any-orientation model takes the ``placement`` (``PLACEMENTS``) as given, or with
         ``"auto"`` from how much the recording's moving windows move
         (``signal.calibration.POCKET_MOTION_G``); the waist when it barely moves.
@@ -315,11 +321,12 @@ class Predictor:
                   else self.recognizer(calibration.upright, bool(calibration.pocket)))  # fmt: skip
         joined = _join([(0.0, stream.push(c)) for c in chunks], self.classes)
         hmm = self.spec.hmm() if smooth else None
-        path = None
+        path, unknown = None, joined.unknown
+        assert joined.still is not None and unknown is not None  # flagged for every window
         if hmm is not None and len(joined.start):
             path = viterbi(_emissions(joined, hmm[1]), *hmm)
-        assert joined.still is not None  # the Recognizer flags every window
-        return dataclasses.replace(joined, calibration=calibration, path=path,
+            unknown = sustained(unknown, UNKNOWN_WINDOWS)
+        return dataclasses.replace(joined, calibration=calibration, path=path, unknown=unknown,
                                    not_worn=not_worn(joined.still))  # fmt: skip
 
     def recognizer(
@@ -348,8 +355,9 @@ class Recognizer:
     decided ``lag`` windows after it arrived, by the model's HMM (``FixedLagViterbi``) and
     with ``NOT_WORN`` marked, so ``push`` returns the windows decided by the samples it was
     given, ``lag`` windows behind, and ``flush()`` the rest at the end of the stream. From a
-    lag of ``NOT_WORN_WINDOWS - 1`` on, ``NOT_WORN`` is exactly the batch answer; the labels
-    equal batch smoothing wherever the best paths have merged within the lag.
+    lag of ``NOT_WORN_WINDOWS - 1`` on, ``NOT_WORN`` and ``UNKNOWN`` (``UNKNOWN_WINDOWS`` in
+    a row) are exactly the batch answer; the labels equal batch smoothing wherever the best
+    paths have merged within the lag.
     """
 
     def __init__(
@@ -366,6 +374,7 @@ class Recognizer:
         self._smoother = None if lag is None or hmm is None else FixedLagViterbi(*hmm, lag)
         self._pending: Predictions | None = None  # windows not yet decided
         self._still_before = 0  # still windows just before the pending ones (capped)
+        self._novel_before = 0  # and novel ones
 
     @classmethod
     def from_model(
@@ -403,19 +412,22 @@ class Recognizer:
         """The first ``len(path)`` pending windows, labelled; the rest stay pending."""
         pending = self._pending
         assert pending is not None and pending.still is not None
-        n, need = len(path), NOT_WORN_WINDOWS
+        n = len(path)
+        assert pending.unknown is not None  # the Recognizer flags every window
         flags = np.concatenate([np.ones(self._still_before, dtype=bool), pending.still])
         off = not_worn(flags)[self._still_before :][:n]
-        done = pending.still[:n]
-        if done.all():  # the still run goes on (kept to NOT_WORN's span: enough to decide)
-            self._still_before = min(need, self._still_before + n)
-        else:  # the still windows after the last moving one
-            self._still_before = min(need, n - 1 - int(np.flatnonzero(~done)[-1]))
+        novel = pending.unknown
+        if self._smoother is not None:  # smoothed: UNKNOWN_WINDOWS in a row, as in batch
+            flags = np.concatenate([np.ones(self._novel_before, dtype=bool), novel])
+            novel = sustained(flags, UNKNOWN_WINDOWS)[self._novel_before :]
+        # the runs carried into the next windows, kept to the span that decides them
+        self._still_before = trailing(pending.still[:n], self._still_before, NOT_WORN_WINDOWS)
+        self._novel_before = trailing(pending.unknown[:n], self._novel_before, UNKNOWN_WINDOWS)
         first, rest = slice(0, n), slice(n, None)
         decided = Predictions(pending.start[:n], pending.end[:n], pending.proba[:n],
-                              self.classes, path=path, still=done, not_worn=off,
+                              self.classes, path=path, still=pending.still[:n], not_worn=off,
                               acc_range=_part(pending.acc_range, first),
-                              unknown=_part(pending.unknown, first))  # fmt: skip
+                              unknown=novel[:n])  # fmt: skip
         self._pending = Predictions(pending.start[n:], pending.end[n:], pending.proba[n:],
                                     self.classes, still=pending.still[n:],
                                     acc_range=_part(pending.acc_range, rest),

@@ -129,3 +129,22 @@ def runs(labels: np.ndarray) -> list[tuple[int, int, Any]]:
     starts = np.concatenate([[0], change])
     ends = np.concatenate([change, [len(labels)]])
     return [(int(a), int(b), labels[a]) for a, b in zip(starts, ends, strict=True)]
+
+
+def sustained(flags: np.ndarray, min_run: int) -> np.ndarray:
+    """``(N,)`` True for the windows in runs of True ``flags`` at least ``min_run`` long."""
+    flags = np.asarray(flags, dtype=bool)
+    out = np.zeros(len(flags), dtype=bool)
+    for a, b, value in runs(flags):
+        if value and b - a >= min_run:
+            out[a:b] = True
+    return out
+
+
+def trailing(flags: np.ndarray, before: int, cap: int) -> int:
+    """How many True ``flags`` end a sequence that ``before`` True ones preceded, at most
+    ``cap``: the run a stream carries into its next windows."""
+    flags = np.asarray(flags, dtype=bool)
+    if flags.all():
+        return min(cap, before + len(flags))
+    return min(cap, len(flags) - 1 - int(np.flatnonzero(~flags)[-1]))

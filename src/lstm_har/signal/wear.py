@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .filters import CHANNELS, SAMPLE_RATE_HZ, STEP
+from .smoothing import sustained
 
 STILL_ACC_G = 0.0018  # std of |total acceleration| over a window, g
 STILL_GYRO_RAD_S = 0.005  # std of the rotation vector over a window, rad/s
@@ -35,11 +36,4 @@ def still(windows: np.ndarray) -> np.ndarray:
 
 def not_worn(still_flags: np.ndarray) -> np.ndarray:
     """``(N,)`` True for the windows in runs of still ones at least ``NOT_WORN_S`` long."""
-    flags = np.asarray(still_flags, dtype=bool)
-    out = np.zeros(len(flags), dtype=bool)
-    need = NOT_WORN_WINDOWS
-    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        if b - a >= need:
-            out[a:b] = True
-    return out
+    return sustained(still_flags, NOT_WORN_WINDOWS)
