@@ -13,7 +13,7 @@ STUDY_FLAGS ?=  # the defaults: the study's SimpleLSTM, walking vs the rest
 MOTIONSENSE ?=
 ROBUST_FLAGS ?= --model convbilstm_lite --hidden-size 32 --augment-scale 0.2 --epochs 20 \
 	--augment-placement 0.2 --any-orientation --motionsense $(MOTIONSENSE)
-WALKING_FLAGS ?= --task walking $(ROBUST_FLAGS)
+WALKING_FLAGS ?= --task walking --fine-labels $(ROBUST_FLAGS)
 ACTIVITY_FLAGS ?= --task activity $(ROBUST_FLAGS)
 
 .PHONY: setup demo test lint smoke bench pretrained clean

@@ -184,3 +184,47 @@ def test_existing_run_is_not_overwritten(tiny_config, tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "run"), "-q"]) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+
+
+def test_fine_labels_train_on_six_classes_and_answer_walking(tiny_config, tmp_path):
+    from lstm_har.data import ACTIVITIES, WALKING_CLASSES
+    from lstm_har.inference.export import export, onnx_scores
+
+    out = tmp_path / "fine"
+    report = runs.train_run(tiny_config.replace(epochs=2, fine_labels=True), out)
+    model = Classifier.load(out)
+    spec = model.spec
+    assert spec.classes == WALKING_CLASSES and spec.trained_classes == ACTIVITIES
+    assert spec.merge_index() == (1, 0, 0, 0, 0, 0)  # WALKING, and the rest into NON_WALKING
+    assert len(spec.transitions) == 2 and model.novelty_mean.shape[0] == 6
+    assert np.shape(report["test"]["confusion_matrix"]) == (2, 2)
+    x = torch.randn(5, 128, 9, dtype=torch.float64)
+    model = model.double()
+    logits = model(x)  # (5, 6): the network's own classes
+    expected = torch.stack([logits.softmax(-1)[:, 1:].sum(-1), logits.softmax(-1)[:, 0]], -1)
+    torch.testing.assert_close(model.proba(x), expected, rtol=1e-12, atol=1e-12)
+    # evaluate recomputes the run's figures; the ONNX file answers the same two classes
+    assert runs.evaluate_run(out)["test"] == report["test"]
+    scores, _ = onnx_scores(export(Classifier.load(out), out))
+    onnx_p, _ = scores(x.float().numpy())
+    assert onnx_p.shape == (5, 2)
+    terms = classifier_terms(spec.model, spec.hidden_size)
+    with torch.no_grad():
+        want = model.proba(x)  # the float64 reference
+    assert_within_rounding(onnx_p, want, terms, scale=1.0, computed_in=torch.float32)
+
+
+def test_fine_labels_need_the_walking_task_and_a_consistent_spec(tmp_path):
+    from lstm_har.checkpoint import ModelSpec
+    from lstm_har.config import TrainConfig
+    from lstm_har.errors import CheckpointError, ConfigError
+
+    with pytest.raises(ConfigError, match="fine_labels needs task walking"):
+        TrainConfig(task="activity", fine_labels=True)
+    base = {"model": "simple", "hidden_size": 8, "task": "walking",
+            "classes": ["NON_WALKING", "WALKING"], "channels": ["a"]}  # fmt: skip
+    for bad in (["WALKING", "NON_WALKING"], ["A", "B"], ["WALKING", "SITTING", "SITTING"], []):
+        with pytest.raises(CheckpointError, match="trained_classes"):
+            ModelSpec.from_json({**base, "trained_classes": bad}, tmp_path / "model.json")
+    ok = ModelSpec.from_json({**base, "trained_classes": ["WALKING", "SITTING"]}, tmp_path)
+    assert ok.merge_index() == (1, 0) and ok.n_outputs == 2

@@ -61,6 +61,9 @@ class ModelSpec:
     # recordings' window labels, and the (K,) class prior; None = no smoothing.
     transitions: tuple[tuple[float, ...], ...] | None = None
     class_prior: tuple[float, ...] | None = None
+    # The network's own outputs when it trained on finer classes than it answers (TrainConfig
+    # fine_labels): each adds to the class of its name, the others to the one class left.
+    trained_classes: tuple[str, ...] | None = None
 
     @property
     def calibrated(self) -> bool:
@@ -83,12 +86,27 @@ class ModelSpec:
             return None
         return np.asarray(self.transitions), np.asarray(self.class_prior)
 
+    @property
+    def n_outputs(self) -> int:
+        """Classes the network itself scores: ``trained_classes``, else ``classes``."""
+        return len(self.trained_classes or self.classes)
+
+    def merge_index(self) -> tuple[int, ...] | None:
+        """For each trained class, the index of the class it counts towards (None: as is)."""
+        if self.trained_classes is None:
+            return None
+        rest = [k for k, c in enumerate(self.classes) if c not in self.trained_classes]
+        return tuple(self.classes.index(c) if c in self.classes else rest[0]
+                     for c in self.trained_classes)  # fmt: skip
+
     def replace(self, **changes: Any) -> ModelSpec:
         return dataclasses.replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["classes"], out["channels"] = list(self.classes), list(self.channels)
+        if self.trained_classes is not None:
+            out["trained_classes"] = list(self.trained_classes)
         if self.transitions is not None:
             out["transitions"] = [list(row) for row in self.transitions]
         if self.class_prior is not None:
@@ -116,11 +134,19 @@ class ModelSpec:
             value = fields.get(name)
             if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
                 raise CheckpointError(f"{where}: field {name!r} has the wrong type: {value!r}")
-        for name in ("classes", "channels"):
-            value = fields[name]
+        for name in ("classes", "channels", "trained_classes"):
+            value = fields.get(name)
+            if value is None:  # only trained_classes may be missing (checked above)
+                continue
             if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
                 raise CheckpointError(f"{where}: field {name!r} must be a list of names")
             fields[name] = tuple(value)
+        trained = fields.get("trained_classes")
+        if trained is not None:
+            rest = [c for c in fields["classes"] if c not in trained]
+            if len(rest) != 1 or len(set(trained)) != len(trained):
+                raise CheckpointError(f"{where}: trained_classes must name all but one of "
+                                      f"classes once each, got {list(trained)}")  # fmt: skip
         upright = fields.get("upright_default")
         if upright is not None:
             ok = isinstance(upright, list) and len(upright) == 3

@@ -54,6 +54,9 @@ class TrainConfig:
                                "(models.UprightFrame: heading-free features, the lean from "
                                "upright, the placement), so any phone orientation and a waist or "
                                "a pocket read alike; excludes calibrate")  # fmt: skip
+    fine_labels: bool = _f(False, "task walking: train on the six activities and answer "
+                           "WALKING against the sum of the other five, so the network learns "
+                           "stairs apart from walking, which one 'rest' class blurs")  # fmt: skip
     augment_rotation: float = _f(0.0, "degrees of random sensor rotation per training window")
     augment_scale: float = _f(0.0, "+- fraction of random body-motion scaling per window")
     augment_placement: float = _f(0.0, "probability that a training window's placement input "
@@ -92,6 +95,7 @@ class TrainConfig:
             (0 <= self.augment_rotation <= 180, "augment_rotation must be in [0, 180] degrees"),
             (0 <= self.augment_scale < 1, "augment_scale must be in [0, 1)"),
             (0 <= self.augment_placement <= 0.5, "augment_placement must be in [0, 0.5]"),
+            (self.task == "walking" or not self.fine_labels, "fine_labels needs task walking"),
             (
                 self.any_orientation or not self.augment_placement,
                 "augment_placement needs any_orientation (the placement input)",

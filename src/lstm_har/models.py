@@ -212,7 +212,8 @@ class Classifier(nn.Module):
 
     mean: Tensor
     std: Tensor
-    novelty_mean: Tensor  # (K, D) float64, each class's mean features
+    merge: Tensor  # (K', K): trained class -> answered class (spec.trained_classes)
+    novelty_mean: Tensor  # (K', D) float64, each trained class's mean features
     novelty_precision: Tensor  # (D, D) float64, inverse of their shared covariance
 
     def __init__(self, net: nn.Module, spec: ModelSpec) -> None:
@@ -224,17 +225,22 @@ class Classifier(nn.Module):
         n = n_features(spec)
         self.register_buffer("mean", torch.zeros(n))
         self.register_buffer("std", torch.ones(n))
+        index = spec.merge_index()
+        if index is not None:  # fixed by the spec, so not saved with the weights
+            merge = torch.zeros(len(index), len(spec.classes))
+            merge[torch.arange(len(index)), torch.tensor(index)] = 1.0
+            self.register_buffer("merge", merge, persistent=False)
         if spec.novelty_threshold is not None:  # see proba_and_novelty
             d = int(getattr(net, "feature_size"))  # noqa: B009 - every model in MODELS has it
             self.register_buffer(
-                "novelty_mean", torch.zeros(len(spec.classes), d, dtype=torch.float64)
+                "novelty_mean", torch.zeros(spec.n_outputs, d, dtype=torch.float64)
             )
             self.register_buffer("novelty_precision", torch.zeros(d, d, dtype=torch.float64))
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, forget_bias: float = 0.0) -> Classifier:
         """A freshly initialised classifier as ``spec`` describes it (seed torch first)."""
-        net = build_model(spec.model, n_features(spec), spec.hidden_size, len(spec.classes),
+        net = build_model(spec.model, n_features(spec), spec.hidden_size, spec.n_outputs,
                           spec.backend, forget_bias)  # fmt: skip
         return cls(net, spec)
 
@@ -291,8 +297,15 @@ class Classifier(nn.Module):
         return inputs
 
     def proba(self, x: Tensor) -> Tensor:
-        """Class probabilities ``(B, K)`` whatever the head: binary gives ``[1 - p, p]``."""
-        return _probabilities(self(x))
+        """Class probabilities ``(B, K)`` whatever the head: binary gives ``[1 - p, p]``; a
+        network trained on finer classes has theirs summed into the ones it answers."""
+        return self._answer(self(x))
+
+    def _answer(self, out: Tensor) -> Tensor:
+        proba = _probabilities(out)  # (B, K') over the network's own classes
+        if self.spec.trained_classes is not None:
+            proba = proba @ self.merge  # (B, K') -> (B, K)
+        return proba
 
     def features(self, x: Tensor) -> Tensor:
         """What the network's last layer reads, ``(B, T, C)`` -> ``(B, D)``."""
@@ -309,7 +322,7 @@ class Classifier(nn.Module):
         them (``spec.novelty_threshold`` None) answers zeros.
         """
         features = self.features(x)  # (B, D)
-        proba = _probabilities(self.net.head(features))  # type: ignore[operator]
+        proba = self._answer(self.net.head(features))  # type: ignore[operator]
         if self.spec.novelty_threshold is None:
             return proba, features.new_zeros(len(features))
         diff = features.double()[:, None, :] - self.novelty_mean[None]  # (B, K, D)

@@ -101,10 +101,11 @@ def fit(
     """Train ``model`` in place with Adam and leave it holding the best validation weights.
 
     Args:
-        model: its ``spec.classes`` give the number of classes.
+        model: its ``spec.n_outputs`` give the number of classes the loss sees.
         train: ``(X, y)``, ``X`` ``(N, T, C)`` windows in the model's dtype, ``y`` ``(N,)``
-            class indices.
-        val: ``(X, y)`` of held-out subjects, or None (then the last epoch is kept).
+            indices of the network's own classes (``spec.trained_classes`` if any).
+        val: ``(X, y)`` of held-out subjects, ``y`` indexing ``spec.classes`` (what the
+            model answers, what selection scores), or None (then the last epoch is kept).
         state_path: the full training state is written there after every epoch, and an
             existing file there is resumed from: the result equals an uninterrupted run.
         listener: called with each event, on rank 0 only.
@@ -112,7 +113,7 @@ def fit(
     rank, n_proc = world()
     if cfg.batch_size % n_proc:
         raise ValueError(f"fit: batch_size {cfg.batch_size} is not divisible by {n_proc} processes")
-    n_classes = len(model.spec.classes)
+    n_classes = model.spec.n_outputs  # what the loss sees: the network's own classes
     X, y = train
     target = loss_target(y, n_classes, X.dtype)  # float64 data trains a float64 model
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -30,7 +30,7 @@ def fit_novelty(
     X = torch.as_tensor(X_fit)
     features = torch.cat([model.features(X[i : i + batch_size])
                           for i in range(0, len(X), batch_size)]).double().numpy()  # fmt: skip
-    classes = np.arange(len(model.spec.classes))
+    classes = np.arange(model.spec.n_outputs)  # y_fit indexes the network's own classes
     means = np.stack([features[y_fit == k].mean(0) if (y_fit == k).any()
                       else np.full(features.shape[1], np.inf) for k in classes])  # fmt: skip
     centred = features - means[y_fit]

@@ -52,12 +52,13 @@ def split_task(cfg: TrainConfig) -> tuple[Windows, Windows, Windows]:
     Evaluation is the official test subjects, or with ``cv_folds`` one fold of the training
     subjects (the test subjects are then not used at all). Validation subjects are drawn from
     the remaining training subjects. With ``cfg.motionsense``, its subjects 1-16 join fit and
-    validation the same way; its test subjects are ``motionsense_test``'s alone.
+    validation the same way; its test subjects are ``motionsense_test``'s alone. With
+    ``cfg.fine_labels`` the windows keep the six activities (``.task(cfg.task)`` relabels).
     """
     fit_data, val_data, test_data = _split_uci(cfg)
     if cfg.motionsense is None:
         return fit_data, val_data, test_data
-    ms_train = load_motionsense(cfg.motionsense)[0].task(cfg.task)
+    ms_train = load_motionsense(cfg.motionsense)[0].task(_labels(cfg))
     ms_fit, ms_val = subject_split(ms_train.subject, cfg.motionsense_val_subjects, cfg.val_seed)
     return (
         concat([fit_data, ms_train.select(ms_fit)]),
@@ -74,9 +75,14 @@ def motionsense_test(cfg: TrainConfig, upright_default: np.ndarray | None) -> Wi
     return model_inputs(test, upright_default, cfg.any_orientation)
 
 
+def _labels(cfg: TrainConfig) -> str:
+    """The labels the network trains on: the six activities with ``fine_labels``."""
+    return "activity" if cfg.fine_labels else cfg.task
+
+
 def _split_uci(cfg: TrainConfig) -> tuple[Windows, Windows, Windows]:
     train, test = load_uci_har(cfg.data)
-    train_task, test_task = train.task(cfg.task), test.task(cfg.task)
+    train_task, test_task = train.task(_labels(cfg)), test.task(_labels(cfg))
     n_people = len(np.unique(train_task.subject))
     if cfg.val_subjects >= n_people - (1 if not cfg.cv_folds else 2):
         raise ConfigError(f"val_subjects={cfg.val_subjects} leaves too few of the "
@@ -136,13 +142,15 @@ def spec_for(
     cfg: TrainConfig, fit_data: Windows, upright_default: np.ndarray | None = None
 ) -> ModelSpec:
     """The ``ModelSpec`` of a model trained with ``cfg`` on ``fit_data`` (before its test
-    accuracy is known), with the smoothing HMM counted over ``fit_data``'s label sequences."""
+    accuracy is known), with the smoothing HMM counted over the task's label sequences."""
     upright = None if upright_default is None else tuple(float(v) for v in upright_default)
+    task = fit_data.task(cfg.task)
     # windows come in time order per recording; a new subject starts a new sequence
-    sequences = np.split(fit_data.y, np.flatnonzero(np.diff(fit_data.subject)) + 1)
-    transition, prior = transitions(sequences, len(fit_data.classes))
+    sequences = np.split(task.y, np.flatnonzero(np.diff(task.subject)) + 1)
+    transition, prior = transitions(sequences, len(task.classes))
     return ModelSpec(
-        model=cfg.model, hidden_size=cfg.hidden_size, task=cfg.task, classes=fit_data.classes,
+        model=cfg.model, hidden_size=cfg.hidden_size, task=cfg.task, classes=task.classes,
+        trained_classes=fit_data.classes if cfg.fine_labels else None,
         channels=(FRAME_CHANNELS if cfg.any_orientation
                   else CALIBRATED_CHANNELS if cfg.calibrate else CHANNELS),
         backend=cfg.backend,
@@ -191,9 +199,10 @@ def train_run(
         model = Classifier.from_spec(spec_for(cfg, fit_data, upright_default), cfg.forget_bias)
         X_fit = torch.from_numpy(fit_data.X)
         model.fit_normaliser(X_fit)  # training subjects only
+        # the network learns its own labels; selection scores what the model answers
         result = fit(
             model, (X_fit, torch.from_numpy(fit_data.y)),
-            (torch.from_numpy(val_data.X), torch.from_numpy(val_data.y)), cfg,
+            (torch.from_numpy(val_data.X), torch.from_numpy(val_data.task(cfg.task).y)), cfg,
             state_path=out / TRAIN_STATE, listener=listener,
         )  # fmt: skip
         fit_novelty(model, fit_data.X, fit_data.y, val_data.X)  # what UNKNOWN means
@@ -203,7 +212,8 @@ def train_run(
         raise
     if not is_main():
         return None
-    return _finish(out, cfg, model, result, fit_data, val_data, test_data)
+    task = [d.task(cfg.task) for d in (fit_data, val_data, test_data)]
+    return _finish(out, cfg, model, result, *task)
 
 
 def _finish(
@@ -257,7 +267,8 @@ def evaluate_run(directory: Path) -> dict[str, Any]:
     if made != (spec.model, spec.hidden_size, spec.task, spec.calibrated):
         raise CheckpointError(f"{where}: its config and its model disagree (model, hidden_size, "
                               "task or calibrate); the file was edited")  # fmt: skip
-    fit_data, val_data, test_data, _ = model_data(cfg, model.spec.upright())
+    fit_data, val_data, test_data = (d.task(cfg.task) for d in
+                                     model_data(cfg, model.spec.upright())[:3])  # fmt: skip
     return {
         "task": cfg.task,
         "model": cfg.model,
