@@ -11,7 +11,14 @@ import pytest
 
 from lstm_har.cli import main
 from lstm_har.inference.predictor import UNKNOWN_WINDOWS
-from lstm_har.signal.smoothing import runs, sustained, trailing, transitions, viterbi
+from lstm_har.signal.smoothing import (
+    log_emissions,
+    runs,
+    sustained,
+    trailing,
+    transitions,
+    viterbi,
+)
 
 
 def _brute_force(proba, transition, prior):
@@ -82,7 +89,7 @@ def test_predict_smooths_by_default_and_not_with_no_smooth(tiny_config, tmp_path
     emissions = np.where(unknown[:, None], prior, p)  # an UNKNOWN window says nothing
     expected = np.where(  # smoothed, UNKNOWN takes UNKNOWN_WINDOWS novel windows in a row
         sustained(unknown, UNKNOWN_WINDOWS), "UNKNOWN",
-        np.asarray(spec.classes)[viterbi(emissions, transition, prior)],
+        np.asarray(spec.classes)[viterbi(emissions, transition, prior, spec.emission_weight)],
     )  # fmt: skip
     assert (smooth["label"].to_numpy() == expected).all()
     assert len(runs(smooth["label"].to_numpy())) <= len(runs(raw["label"].to_numpy()))
@@ -123,3 +130,44 @@ def test_sustained_keeps_only_long_enough_runs():
     # the run a stream carries on: capped, and counting what came before when all are True
     assert trailing(flags, 0, 10) == 4 and trailing(flags, 0, 2) == 2
     assert trailing(np.ones(3, bool), 2, 10) == 5 and trailing(np.ones(0, bool), 2, 10) == 2
+
+
+def test_emission_weight_lets_the_chain_outvote_a_confident_window():
+    transition = np.array([[0.95, 0.05], [0.05, 0.95]])
+    prior = np.array([0.5, 0.5])
+    proba = np.tile([0.8, 0.2], (9, 1))
+    proba[4] = [1e-4, 1 - 1e-4]  # one confident outlier inside a bout of class 0
+    assert viterbi(proba, transition, prior).tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert (viterbi(proba, transition, prior, weight=0.35) == 0).all()
+    # a weight scales the log-likelihood ratio: weight 1 is the plain HMM
+    np.testing.assert_allclose(log_emissions(proba, prior, 0.5), 0.5 * np.log(proba / prior))
+
+
+def test_training_fits_the_weight_that_errs_least_on_validation_recordings(tiny_config, tmp_path):
+    from lstm_har.data.uci_har import read_recordings
+    from lstm_har.inference.predictor import Predictor, smoothed
+    from lstm_har.models import Classifier
+    from lstm_har.training import runs as run_dirs
+    from lstm_har.training.hmm import WEIGHTS
+    from lstm_har.training.metrics import window_truth
+
+    report = run_dirs.train_run(tiny_config.replace(epochs=2), tmp_path / "run")
+    model = Classifier.load(tmp_path / "run")
+    assert model.spec.emission_weight in WEIGHTS
+    validation = set(report["validation_subjects"])
+    recordings = [r for r in read_recordings(tiny_config.data) if r.subject in validation]
+    assert len(recordings) == 2
+    predictor = Predictor.from_classifier(model)
+    costs = {}
+    for weight in WEIGHTS:
+        errors = bouts = 0
+        for r in recordings:
+            raw = predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False)
+            label = smoothed(raw, model.spec, weight).label
+            truth, pure = window_truth(r.labels, len(label), "walking")
+            errors, bouts = (
+                errors + int((label[pure] != truth[pure]).sum()),
+                bouts + len(runs(label)),
+            )
+        costs[weight] = (errors, bouts)
+    assert costs[model.spec.emission_weight] == min(costs.values())

@@ -61,6 +61,9 @@ class ModelSpec:
     # recordings' window labels, and the (K,) class prior; None = no smoothing.
     transitions: tuple[tuple[float, ...], ...] | None = None
     class_prior: tuple[float, ...] | None = None
+    # How far the HMM trusts each window (signal.smoothing.log_emissions), in (0, 1]: fitted
+    # on the validation subjects' recordings (training.hmm); 1 = plain Viterbi
+    emission_weight: float = 1.0
     # The network's own outputs when it trained on finer classes than it answers (TrainConfig
     # fine_labels): each adds to the class of its name, the others to the one class left.
     trained_classes: tuple[str, ...] | None = None
@@ -124,7 +127,8 @@ class ModelSpec:
                  "model": str, "hidden_size": int, "task": str, "backend": str, "window": int,
                  "step": int, "sample_rate_hz": (int, float), "preprocess_version": str,
                  "config": dict, "test_accuracy": (int, float), "trained_with": str,
-                 "seed": int, "novelty_threshold": (int, float)}  # fmt: skip
+                 "seed": int, "novelty_threshold": (int, float),
+                 "emission_weight": (int, float)}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         fields = {k: v for k, v in values.items() if k in known}
         for name in ("model", "hidden_size", "task", "classes", "channels"):
@@ -167,6 +171,11 @@ class ModelSpec:
             if array.shape != shape or not (np.isfinite(array).all() and (array > 0).all()):
                 raise CheckpointError(f"{where}: {name} must be {shape} positive numbers")
             fields[name] = tuple(map(tuple, array)) if len(shape) == 2 else tuple(array)
+        weight = fields.pop("emission_weight", None)
+        if weight is not None:
+            if not 0 < weight <= 1:
+                raise CheckpointError(f"{where}: emission_weight must be in (0, 1], got {weight}")
+            fields["emission_weight"] = float(weight)
         threshold = fields.get("novelty_threshold")
         if threshold is not None and not (math.isfinite(threshold) and threshold > 0):
             raise CheckpointError(f"{where}: novelty_threshold must be a positive number")

@@ -245,6 +245,17 @@ def _read_source(path: Path | None) -> tuple[Windows, Windows]:
     )
 
 
+def read_recordings(path: str | Path | None = None) -> list[sources.LabeledRecording]:
+    """The whole labelled recordings behind ``load_uci_har(path)``'s windows, where the source
+    has them (the packaged HAPT data, a HAPT RawData folder); the official release, cut into
+    windows already, has none (``[]``)."""
+    src = None if path is None else Path(path).expanduser()
+    if src is None or (src.is_file() and src.suffix == ".gz"):
+        return packaged.read_packaged(src)
+    raw = sources.find_hapt_raw(src) if src.is_dir() else None
+    return [] if raw is None else sources.read_hapt_raw(raw)
+
+
 def load_uci_har(path: str | Path | None = None, *, cache: bool = True) -> tuple[Windows, Windows]:
     """``(train, test)`` UCI HAR windows with the official subject split.
 

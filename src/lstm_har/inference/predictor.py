@@ -320,14 +320,10 @@ class Predictor:
         stream = (self.recognizer() if calibration is None
                   else self.recognizer(calibration.upright, bool(calibration.pocket)))  # fmt: skip
         joined = _join([(0.0, stream.push(c)) for c in chunks], self.classes)
-        hmm = self.spec.hmm() if smooth else None
-        path, unknown = None, joined.unknown
-        assert joined.still is not None and unknown is not None  # flagged for every window
-        if hmm is not None and len(joined.start):
-            path = viterbi(_emissions(joined, hmm[1]), *hmm)
-            unknown = sustained(unknown, UNKNOWN_WINDOWS)
-        return dataclasses.replace(joined, calibration=calibration, path=path, unknown=unknown,
-                                   not_worn=not_worn(joined.still))  # fmt: skip
+        assert joined.still is not None  # the Recognizer flags every window
+        raw = dataclasses.replace(joined, calibration=calibration,
+                                  not_worn=not_worn(joined.still))  # fmt: skip
+        return smoothed(raw, self.spec) if smooth else raw
 
     def recognizer(
         self, upright: np.ndarray | None = None, pocket: bool = False, lag: int | None = None
@@ -370,8 +366,9 @@ class Recognizer:
         self.lag = lag  # None: unsmoothed, each window as it completes
         self._windower = Windower()
         self._tracker = UprightTracker()
-        hmm = predictor.spec.hmm()
-        self._smoother = None if lag is None or hmm is None else FixedLagViterbi(*hmm, lag)
+        hmm, weight = predictor.spec.hmm(), predictor.spec.emission_weight
+        self._smoother = (None if lag is None or hmm is None
+                          else FixedLagViterbi(*hmm, lag, weight))  # fmt: skip
         self._pending: Predictions | None = None  # windows not yet decided
         self._still_before = 0  # still windows just before the pending ones (capped)
         self._novel_before = 0  # and novel ones
@@ -453,6 +450,19 @@ class Recognizer:
         return dataclasses.replace(_predictions(starts, proba, self.classes), still=still(windows),
                                    acc_range=np.stack([size.min(1), size.max(1)], 1),
                                    unknown=unknown)  # fmt: skip
+
+
+def smoothed(preds: Predictions, spec: ModelSpec, weight: float | None = None) -> Predictions:
+    """A whole recording's unsmoothed ``preds`` as its timeline: labels from the model's HMM
+    (``spec.hmm()``, emission ``weight``, by default ``spec.emission_weight``), ``UNKNOWN``
+    only ``UNKNOWN_WINDOWS`` novel windows in a row. Unchanged for a model without an HMM."""
+    hmm = spec.hmm()
+    if hmm is None or not len(preds.start):
+        return preds
+    weight = spec.emission_weight if weight is None else weight
+    path = viterbi(_emissions(preds, hmm[1]), *hmm, weight)
+    unknown = None if preds.unknown is None else sustained(preds.unknown, UNKNOWN_WINDOWS)
+    return dataclasses.replace(preds, path=path, unknown=unknown)
 
 
 def _emissions(preds: Predictions, prior: np.ndarray) -> np.ndarray:

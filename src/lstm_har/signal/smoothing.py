@@ -36,16 +36,24 @@ def transitions(sequences: Iterable[np.ndarray], n_classes: int) -> tuple[np.nda
     return counts / counts.sum(axis=1, keepdims=True), prior / prior.sum()
 
 
-def viterbi(proba: np.ndarray, transition: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """The most likely class sequence ``(N,)`` given window probabilities ``(N, K)``.
+def log_emissions(proba: np.ndarray, prior: np.ndarray, weight: float = 1.0) -> np.ndarray:
+    """``(N, K)`` log emissions, ``weight * log(proba / prior)`` (Bayes: the classifier's
+    posterior over the prior it was trained with). A ``weight`` below 1 tempers a network's
+    overconfidence, so that the chain can outvote a confident wrong window."""
+    out: np.ndarray = weight * (np.log(np.clip(proba, 1e-12, 1.0)) - np.log(prior))
+    return out
 
-    Emissions are ``proba / prior`` (Bayes: the classifier's posterior over the prior it was
-    trained with), the chain starts from ``prior``; all in log space.
+
+def viterbi(
+    proba: np.ndarray, transition: np.ndarray, prior: np.ndarray, weight: float = 1.0
+) -> np.ndarray:
+    """The most likely class sequence ``(N,)`` given window probabilities ``(N, K)``, with
+    emissions ``log_emissions(proba, prior, weight)``, starting from ``prior``; in log space.
     """
     n, k = proba.shape
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    log_emit = np.log(np.clip(proba, 1e-12, 1.0)) - np.log(prior)  # (N, K)
+    log_emit = log_emissions(proba, prior, weight)  # (N, K)
     log_trans = np.log(transition)  # (K, K): from row to column
     score = np.log(prior) + log_emit[0]
     back = np.empty((n, k), dtype=np.int64)
@@ -70,11 +78,14 @@ class FixedLagViterbi:
     exactly ``viterbi``'s.
     """
 
-    def __init__(self, transition: np.ndarray, prior: np.ndarray, lag: int) -> None:
+    def __init__(
+        self, transition: np.ndarray, prior: np.ndarray, lag: int, weight: float = 1.0
+    ) -> None:
         if lag < 0:
             raise ValueError(f"FixedLagViterbi: lag must be >= 0, got {lag}")
         self.lag = lag
         self.prior = prior
+        self.weight = weight
         self._log_trans = np.log(transition)  # (K, K): from row to column
         self._log_prior = np.log(prior)
         self._score: np.ndarray | None = None  # (K,) best log score ending in each class
@@ -84,7 +95,7 @@ class FixedLagViterbi:
 
     def push(self, proba: np.ndarray) -> np.ndarray:
         decided: list[int] = []
-        log_emit = np.log(np.clip(proba, 1e-12, 1.0)) - self._log_prior  # (n, K)
+        log_emit = log_emissions(proba, self.prior, self.weight)  # (n, K)
         for row in log_emit:
             if self._score is None:
                 self._score = self._log_prior + row

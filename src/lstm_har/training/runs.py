@@ -23,7 +23,7 @@ from ..checkpoint import ModelSpec
 from ..config import TrainConfig
 from ..data import Windows, load_uci_har, subject_split
 from ..data.motionsense import load_motionsense
-from ..data.uci_har import concat
+from ..data.uci_har import concat, read_recordings
 from ..errors import CheckpointError, ConfigError, LstmHarError
 from ..models import Classifier
 from ..signal.calibration import (
@@ -37,6 +37,7 @@ from ..signal.filters import CHANNELS
 from ..signal.smoothing import transitions
 from . import plots
 from .distributed import barrier, is_main
+from .hmm import fit_emission_weight
 from .loop import FitResult, Listener, fit
 from .metrics import evaluate, majority_baseline
 from .novelty import fit_novelty
@@ -206,6 +207,9 @@ def train_run(
             state_path=out / TRAIN_STATE, listener=listener,
         )  # fmt: skip
         fit_novelty(model, fit_data.X, fit_data.y, val_data.X)  # what UNKNOWN means
+        validation = set(val_data.subject.tolist())  # how hard to smooth, on their recordings
+        fit_emission_weight(model, [r for r in read_recordings(cfg.data)
+                                    if r.subject in validation])  # fmt: skip
     except LstmHarError:  # bad input found late: leave no half-made run behind
         if created and not resume and is_main():
             shutil.rmtree(out, ignore_errors=True)
