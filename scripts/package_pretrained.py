@@ -54,6 +54,10 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
          sweep: Path, orientations: str) -> str:  # fmt: skip
     test, external = metrics["test"], metrics["test_motionsense"]
     task = WALKING_NOTE if meta["task"] == "walking" else "the six UCI HAR activities."
+    if meta.get("trained_classes"):
+        task += (" The network scores the six activities and WALKING is read against the sum "
+                 "of the other five (`--fine-labels`), so stairs are learnt apart.")  # fmt: skip
+    smoothing = f"HMM emission weight {meta['emission_weight']:g} (fitted on validation)"
     cfg = meta["config"]
     seeds = summary["seeds"]
     recall = _walking_recall(sweep, seeds, "test_motionsense")
@@ -64,6 +68,7 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
 **Model** `{meta["model"]}` (hidden {meta["hidden_size"]}), classes {", ".join(meta["classes"])}.
 **Task**: {task}
 **Reads any phone orientation**, on the waist or in a trouser pocket (README "Any orientation").
+**Smoothing**: {smoothing}, README "Smoothing".
 
 ## How it was made
 
@@ -107,9 +112,10 @@ recordings (placement found from the data) are in the orientation table below.
 ## UNKNOWN and NOT_WORN
 
 Windows whose features lie farther from every class than 99 % of the validation subjects'
-windows do (novelty above {threshold:.4g}) are `UNKNOWN`: {unknown_uci:.2f} % of
-the UCI HAR test windows and {unknown_ms:.2f} % of MotionSense's (this model). A minute or
-more without any body motion is `NOT_WORN` (README "Smoothing").
+windows do (novelty above {threshold:.4g}) are novel: {unknown_uci:.2f} % of
+the UCI HAR test windows and {unknown_ms:.2f} % of MotionSense's (this model). Each is `UNKNOWN`
+with `--no-smooth`; in the smoothed timeline `UNKNOWN` takes three in a row (5.1 s). A minute
+or more without any body motion is `NOT_WORN` (README "Smoothing").
 
 ## Orientations (this model, through `lstm-har predict`; UNKNOWN counts as an error)
 
@@ -122,6 +128,10 @@ more without any body motion is `NOT_WORN` (README "Smoothing").
   much walking moves the phone: the pocket above 0.2 g). A recording needs about 8 s of
   walking for both; without it, the training subjects' upright pose and the waist stand in
   (`lstm-har predict` warns; `--placement` overrides). Hand, wrist and bag are untested.
+* The placement is a threshold on how much walking moves the phone, and a gentle walker's
+  pocket can read as a waist (two of MotionSense's eight test subjects, at 0.193 and
+  0.196 g). The model was trained with the placement flipped for a fifth of its windows
+  (`--augment-placement 0.2`), so a misjudged one costs it less; `--placement` is surer.
 * Sitting and standing on the waist are told apart by how far the phone leans from its
   upright pose only: the direction of the lean depends on how the phone was put on and is
   not used. That costs accuracy against a model for one fixed orientation on UCI HAR's own
@@ -129,8 +139,10 @@ more without any body motion is `NOT_WORN` (README "Smoothing").
 * UCI HAR: 30 volunteers aged 19-48 in a lab protocol; MotionSense: 24 people on a campus.
   Free-living behaviour, other ages and mobility impairments are not represented. Not a
   medical device.
-* One label per 2.56 s window (64-sample hop), smoothed by the model's HMM by default:
-  activities outside the classes still get one of them.
+* One label per 2.56 s window (64-sample hop), smoothed by the model's HMM by default.
+  Activities outside the classes (running, cycling, a bus ride) get one of the classes
+  unless their windows lie far from all of them (`UNKNOWN`); postural transitions mostly
+  do not (README "Smoothing").
 """
 
 
