@@ -8,7 +8,9 @@ the file from the start, a chunk at a time (``csvfile.read_chunks``), converts e
 those decisions as overrides, checks it the same way, and puts it on the 50 Hz grid
 (``Grid50``), carrying the last sample over so that the grid runs on across chunks. Pauses
 over ``segments.MAX_GAP_S`` start a new segment, as they split a recording read whole.
-Memory is that of one chunk, whatever the file's length or its timestamps.
+Memory is that of one chunk, whatever the file's length or its timestamps, plus the 50 Hz
+samples of a recording short enough to keep (``KEEP_BYTES``, about 1.6 days): those are kept
+after the first read, so that the second pass does not parse the file again.
 
 What differs from reading the file whole: a source rate more than 1 % from 50 Hz is
 low-passed (a causal Butterworth at 20 Hz, state carried across chunks) and interpolated
@@ -33,6 +35,8 @@ from .recording import _utc_offset, convert
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, interp
 
 LONG_FILE_BYTES = 256 << 20  # past this (~18 h at 50 Hz) a single CSV is read in chunks
+# 50 Hz samples (float64, 6 channels: 2.4 KB a second) kept between the passes, at most
+KEEP_BYTES = 256 << 20
 ANTI_ALIAS_HZ = 20.0  # below the 25 Hz Nyquist of the 50 Hz grid, at the UCI HAR noise cut-off
 
 # (bytes read, file size) -> None, after each chunk
@@ -63,11 +67,20 @@ class LongRecording:
     utc_offset_s: float | None = None
     time_zone: str | None = None
     chunk_rows: int = CHUNK_ROWS
+    _kept: list[Piece] | None = field(default=None, repr=False)  # a whole read, if small
 
     def pieces(self, progress: Progress | None = None) -> Iterator[Piece]:
-        """The recording from its start as 50 Hz pieces, one chunk of the file at a time."""
+        """The recording from its start as 50 Hz pieces, one chunk of the file at a time (or,
+        once read whole and within ``KEEP_BYTES``, from memory)."""
+        size = self.path.stat().st_size
+        if self._kept is not None:
+            yield from self._kept
+            if progress is not None:
+                progress(size, size)
+            return
+        kept: list[Piece] | None = []
         grid = Grid50(self.t0, self.source_rate_hz)
-        row = 0
+        row = n_bytes = 0
         for table, done in read_chunks(self.path, self.chunk_rows):
             export = table_export(table)
             _untimed_rows(export, row, self.rate if export.acc.t is None else None)
@@ -76,9 +89,15 @@ class LongRecording:
             values = np.empty((len(r.t_acc), 6))  # (n, 6): acc, then gyro at acc's times
             values[:, :3] = r.acc
             interp(r.t_acc, r.t_gyro, r.gyro, out=values[:, 3:])
-            yield from grid.push(r.t_acc, values, str(self.path))
+            for piece in grid.push(r.t_acc, values, str(self.path)):
+                n_bytes += piece.samples.nbytes
+                kept = kept if kept is not None and n_bytes <= KEEP_BYTES else None
+                if kept is not None:
+                    kept.append(piece)
+                yield piece
             if progress is not None:
-                progress(done, self.path.stat().st_size)
+                progress(done, size)
+        self._kept = kept
 
 
 def read_long(
