@@ -7,8 +7,9 @@ acceleration over a window is the gravity direction in the phone's frame. For ea
 test subject this prints that mean (in g) over the subject's SITTING and STANDING windows, and
 the model's recall of each. Where one person sits the way others stand, a model that sees one
 2.56 s window at a time has nothing else to go on, unless it is calibrated against the
-recording's own upright pose (``--calibrate``, ``lstm_har.signal.calibration``), as the packaged
-activity model is; ``--model RUN_DIR`` compares an uncalibrated one. ``--segments S`` lists
+recording's own upright pose (``--calibrate``, ``lstm_har.signal.calibration``); the packaged
+activity model reads how far the phone leans from that pose, in any orientation, but not which
+way. ``--model RUN_DIR`` compares another run. ``--segments S`` lists
 subject S's sitting and standing bouts (runs of consecutive windows) one by one, with their
 recording's upright reference and what the model called each.
 """
@@ -42,8 +43,9 @@ def main() -> None:
         parser.error(str(e))
     if predictor.spec.task != "activity":
         parser.error(f"--model {args.model}: needs a six-class (activity) model")
-    # each window read against its recording's upright reference, when the model is calibrated
-    pred = predictor.windows_proba(test.X, test.upright).argmax(1)
+    # each window read against its recording's upright reference (and placement: the waist),
+    # when the model is calibrated or reads any orientation
+    pred = predictor.windows_scores(test.X, test.upright, test.in_pocket)[0].argmax(1)
     gravity = test.X[:, :, TOTAL_ACC].mean(1)  # (N, 128, 3) -> (N, 3)
     sit, stand = test.classes.index("SITTING"), test.classes.index("STANDING")
     print(f"{'subject':>7}  {'sitting: gravity x, y, z':>26}  recall  "
