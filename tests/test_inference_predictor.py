@@ -361,7 +361,8 @@ def test_predict_cli_says_the_placement(any_orientation_run, tmp_path, rng, caps
 
 
 def test_smoothed_stream_equals_batch_a_minute_behind(tiny_run, rng):
-    from lstm_har.inference.predictor import SMOOTH_LAG, UNKNOWN_WINDOWS
+    from lstm_har.inference.predictions import UNKNOWN_WINDOWS
+    from lstm_har.inference.predictor import SMOOTH_LAG
 
     walk = walk_then_sit(rng)[:1000]
     table = np.tile([0.0, 0.0, 1.0, 0.0, 0.0, 0.0], (5000, 1))  # 100 s lying still: NOT_WORN

@@ -11,7 +11,7 @@ import pytest
 
 from lstm_har.cli import main
 from lstm_har.errors import LstmHarError
-from lstm_har.inference.predictor import Predictions
+from lstm_har.inference.predictions import Predictions
 from lstm_har.inference.report import HOP_S, Clock, bouts, summary, write_table
 
 CLASSES = ("SITTING", "WALKING")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from lstm_har.cli import main
-from lstm_har.inference.predictor import UNKNOWN_WINDOWS
+from lstm_har.inference.predictions import UNKNOWN_WINDOWS
 from lstm_har.signal.smoothing import (
     log_emissions,
     runs,
@@ -145,7 +145,8 @@ def test_emission_weight_lets_the_chain_outvote_a_confident_window():
 
 def test_training_fits_the_weight_that_errs_least_on_validation_recordings(tiny_config, tmp_path):
     from lstm_har.data.uci_har import read_recordings
-    from lstm_har.inference.predictor import Predictor, smoothed
+    from lstm_har.inference.predictions import smoothed
+    from lstm_har.inference.predictor import Predictor
     from lstm_har.models import Classifier
     from lstm_har.training import runs as run_dirs
     from lstm_har.training.hmm import WEIGHTS

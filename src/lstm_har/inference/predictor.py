@@ -4,8 +4,8 @@
 the preprocessing the model was trained with (``signal.Windower``: causal filters, 128-sample
 windows every 64 samples), its calibration (a calibrated model reads each window against the
 recording's upright pose, ``signal.calibration``), the model itself (PyTorch or onnxruntime)
-and the answer (``Predictions``). Batch prediction is the stream fed in large chunks, and a
-stream fed in chunks of any size emits the same windows and labels.
+and the answer (``predictions.Predictions``). Batch prediction is the stream fed in large
+chunks, and a stream fed in chunks of any size emits the same windows and labels.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import dataclasses
 import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..checkpoint import ModelSpec, read_spec
 from ..errors import CheckpointError
@@ -31,20 +29,25 @@ from ..signal.calibration import (
     frame_inputs,
     stream_reference,
 )
-from ..signal.filters import CHANNELS, SAMPLE_RATE_HZ, STEP, WINDOW, Windower
-from ..signal.smoothing import FixedLagViterbi, sustained, trailing, viterbi
-from ..signal.wear import NOT_WORN, NOT_WORN_WINDOWS, not_worn, still
+from ..signal.filters import CHANNELS, STEP, Windower
+from ..signal.smoothing import FixedLagViterbi, sustained, trailing
+from ..signal.wear import NOT_WORN_WINDOWS, not_worn, still
 from .export import ONNX_FILE, Scores, onnx_scores
 from .longread import LongRecording
+from .predictions import (
+    UNKNOWN_WINDOWS,
+    Calibration,
+    Predictions,
+    empty_predictions,
+    hmm_emissions,
+    join_predictions,
+    smoothed,
+    window_predictions,
+)
 from .recording import Recording
 from .segments import Piece
 
 PRETRAINED = ("walking", "activity")
-UNKNOWN = "UNKNOWN"  # a window unlike anything the model was trained on (its novelty)
-# In a smoothed timeline UNKNOWN takes this many novel windows in a row (5.1 s): the threshold
-# lets 1 % of windows like the training ones through, one by one, and a person wants to hear
-# about a bus ride or a run, not about a 2.56 s blip inside a walk. --no-smooth shows each.
-UNKNOWN_WINDOWS = 3
 Progress = Callable[[str, int, int], None]  # (stage, bytes done, bytes in all)
 SMOOTH_LAG = NOT_WORN_WINDOWS  # windows (60.2 s) a smoothed stream runs behind: NOT_WORN's span
 ENGINES = ("auto", "torch", "onnx")
@@ -70,104 +73,6 @@ def resolve_model(name_or_dir: str | Path) -> Path:
 
 PLACEMENTS = ("auto", "waist", "pocket")
 _TOTAL = slice(CHANNELS.index("total_acc_x"), CHANNELS.index("total_acc_z") + 1)
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """The upright reference a calibrated model read a recording against, and for an
-    any-orientation model, where the phone was worn."""
-
-    upright: np.ndarray  # (3,) g
-    own: bool  # the recording's own; False: it moved too little, the model's default stood in
-    pocket: bool | None = None  # in a pocket (any-orientation models; else None)
-    motion: float | None = None  # g, the median motion that told the placement (None: given)
-
-    @property
-    def mirrored(self) -> bool:
-        """The phone was worn the other way round (y read mirrored, signal.calibration)."""
-        return self.pocket is None and bool(self.upright[1] > 0)
-
-    @property
-    def placement(self) -> str | None:
-        return None if self.pocket is None else ("pocket" if self.pocket else "waist")
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """One row per window: ``start``/``end`` in seconds, and each class's probability."""
-
-    start: np.ndarray  # (N,) seconds from the recording's first sample
-    end: np.ndarray  # (N,)
-    proba: np.ndarray  # (N, K) each window's own probabilities
-    classes: tuple[str, ...]
-    calibration: Calibration | None = None  # calibrated models, whole recordings only
-    path: np.ndarray | None = None  # (N,) class indices after smoothing; None = unsmoothed
-    still: np.ndarray | None = None  # (N,) bool: no body motion in the window (signal.wear)
-    not_worn: np.ndarray | None = None  # (N,) bool: in a minute or more of stillness
-    # (N, 2) least and most |total acc| (g) over each window's first hop, to draw the recording
-    acc_range: np.ndarray | None = None
-    # (N,) bool: novelty past the model's threshold; smoothed, UNKNOWN_WINDOWS of them in a row
-    unknown: np.ndarray | None = None
-
-    @property
-    def chosen(self) -> np.ndarray:
-        """``(N,)`` class index per window: the smoothed path, else each window's argmax."""
-        return self.proba.argmax(1) if self.path is None else self.path
-
-    @property
-    def label(self) -> np.ndarray:
-        """``(N,)`` the class name of each window, or ``NOT_WORN`` for a phone lying still, or
-        ``UNKNOWN`` for a window unlike anything the model was trained on."""
-        labels: np.ndarray = np.asarray(self.classes, dtype=object)[self.chosen]
-        if self.unknown is not None:
-            labels[self.unknown] = UNKNOWN
-        if self.not_worn is not None:
-            labels[self.not_worn] = NOT_WORN
-        return labels
-
-    def to_frame(self) -> pd.DataFrame:
-        chosen = self.proba[np.arange(len(self.proba)), self.chosen]
-        frame = pd.DataFrame({"start_s": self.start, "end_s": self.end, "label": self.label,
-                              "probability": chosen})  # fmt: skip
-        for k, name in enumerate(self.classes):
-            frame[f"p_{name}"] = self.proba[:, k]
-        return frame
-
-    def time_per_class(self) -> dict[str, float]:
-        """Seconds per class, each window counted for the hop it advances (1.28 s); the time
-        unknown and not worn are entries of their own, outside the activities."""
-        counts = pd.Series(self.label).value_counts()
-        names = [*self.classes, *(x for x in (UNKNOWN, NOT_WORN) if x in counts)]
-        return {c: float(counts.get(c, 0)) * STEP / SAMPLE_RATE_HZ for c in names}
-
-
-def _predictions(starts: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]) -> Predictions:
-    start = starts / SAMPLE_RATE_HZ
-    return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes)
-
-
-def _empty(classes: tuple[str, ...]) -> Predictions:
-    """No windows, with every per-window field a stream fills (so that joins keep them)."""
-    empty = _predictions(np.empty(0, np.int64), np.empty((0, len(classes))), classes)
-    return dataclasses.replace(empty, still=np.zeros(0, dtype=bool), acc_range=np.empty((0, 2)),
-                               unknown=np.zeros(0, dtype=bool))  # fmt: skip
-
-
-def _join(parts: list[tuple[float, Predictions]], classes: tuple[str, ...]) -> Predictions:
-    """Predictions end to end, each part's times shifted by its offset (seconds); the
-    per-window fields (smoothed path, stillness, not worn) kept where every part has them."""
-    if not parts:
-        return _empty(classes)
-    start = np.concatenate([offset + p.start for offset, p in parts])
-
-    def field(name: str) -> np.ndarray | None:
-        values = [getattr(p, name) for _, p in parts]
-        return None if any(v is None for v in values) else np.concatenate(values)
-
-    proba = np.concatenate([p.proba for _, p in parts])
-    return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes, path=field("path"),
-                       still=field("still"), not_worn=field("not_worn"),
-                       acc_range=field("acc_range"), unknown=field("unknown"))  # fmt: skip
 
 
 class Predictor:
@@ -290,7 +195,7 @@ class Predictor:
             # read to its end by _label before groupby moves on, as groupby requires
             chunks = itertools.chain([first.samples], (p.samples for p in group))  # noqa: B031
             parts.append((first.start_s, self._label(chunks, calibration, smooth)))
-        return dataclasses.replace(_join(parts, self.classes), calibration=calibration)
+        return dataclasses.replace(join_predictions(parts, self.classes), calibration=calibration)
 
     def _calibration(
         self, chunks: Callable[[], Iterable[np.ndarray]], upright: np.ndarray | None,
@@ -319,7 +224,7 @@ class Predictor:
     ) -> Predictions:
         stream = (self.recognizer() if calibration is None
                   else self.recognizer(calibration.upright, bool(calibration.pocket)))  # fmt: skip
-        joined = _join([(0.0, stream.push(c)) for c in chunks], self.classes)
+        joined = join_predictions([(0.0, stream.push(c)) for c in chunks], self.classes)
         assert joined.still is not None  # the Recognizer flags every window
         raw = dataclasses.replace(joined, calibration=calibration,
                                   not_worn=not_worn(joined.still))  # fmt: skip
@@ -388,10 +293,10 @@ class Recognizer:
         raw = self._classify(samples)
         if self.lag is None:
             return raw
-        self._pending = raw if self._pending is None else _join(
+        self._pending = raw if self._pending is None else join_predictions(
             [(0.0, self._pending), (0.0, raw)], self.classes)  # fmt: skip
         if self._smoother is not None:
-            path = self._smoother.push(_emissions(raw, self._smoother.prior))
+            path = self._smoother.push(hmm_emissions(raw, self._smoother.prior))
         else:
             n = max(0, len(self._pending.start) - self.lag)
             path = self._pending.proba[:n].argmax(1)
@@ -423,18 +328,18 @@ class Recognizer:
         first, rest = slice(0, n), slice(n, None)
         decided = Predictions(pending.start[:n], pending.end[:n], pending.proba[:n],
                               self.classes, path=path, still=pending.still[:n], not_worn=off,
-                              acc_range=_part(pending.acc_range, first),
+                              acc_range=_rows(pending.acc_range, first),
                               unknown=novel[:n])  # fmt: skip
         self._pending = Predictions(pending.start[n:], pending.end[n:], pending.proba[n:],
                                     self.classes, still=pending.still[n:],
-                                    acc_range=_part(pending.acc_range, rest),
-                                    unknown=_part(pending.unknown, rest))  # fmt: skip
+                                    acc_range=_rows(pending.acc_range, rest),
+                                    unknown=_rows(pending.unknown, rest))  # fmt: skip
         return decided
 
     def _classify(self, samples: np.ndarray) -> Predictions:
         starts, windows = self._windower.push(samples)  # (n, 6) -> (M,), (M, 128, 9)
         if not len(starts):
-            return _empty(self.classes)
+            return empty_predictions(self.classes)
         reference, pocket = None, np.asarray(self.pocket)
         if self.predictor.spec.calibrated:
             # (3,) fixed, or (M, 3) so far: NaN (the model's default) before enough movement
@@ -447,33 +352,12 @@ class Recognizer:
         unknown = novelty > threshold if threshold is not None else np.zeros(len(proba), bool)
         # (M, 128, 9) -> (M, 64): |total acc| over each window's first hop
         size = np.linalg.norm(windows[:, :STEP, _TOTAL], axis=-1)
-        return dataclasses.replace(_predictions(starts, proba, self.classes), still=still(windows),
-                                   acc_range=np.stack([size.min(1), size.max(1)], 1),
-                                   unknown=unknown)  # fmt: skip
+        preds = window_predictions(starts, proba, self.classes)
+        return dataclasses.replace(preds, still=still(windows), unknown=unknown,
+                                   acc_range=np.stack([size.min(1), size.max(1)], 1))  # fmt: skip
 
 
-def smoothed(preds: Predictions, spec: ModelSpec, weight: float | None = None) -> Predictions:
-    """A whole recording's unsmoothed ``preds`` as its timeline: labels from the model's HMM
-    (``spec.hmm()``, emission ``weight``, by default ``spec.emission_weight``), ``UNKNOWN``
-    only ``UNKNOWN_WINDOWS`` novel windows in a row. Unchanged for a model without an HMM."""
-    hmm = spec.hmm()
-    if hmm is None or not len(preds.start):
-        return preds
-    weight = spec.emission_weight if weight is None else weight
-    path = viterbi(_emissions(preds, hmm[1]), *hmm, weight)
-    unknown = None if preds.unknown is None else sustained(preds.unknown, UNKNOWN_WINDOWS)
-    return dataclasses.replace(preds, path=path, unknown=unknown)
-
-
-def _emissions(preds: Predictions, prior: np.ndarray) -> np.ndarray:
-    """The probabilities the HMM reads: an UNKNOWN window says nothing (the prior), so the
-    activity around it carries on through it."""
-    if preds.unknown is None or not preds.unknown.any():
-        return preds.proba
-    return np.where(preds.unknown[:, None], prior, preds.proba)
-
-
-def _part(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
+def _rows(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
     return None if values is None else values[rows]
 
 

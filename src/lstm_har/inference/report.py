@@ -20,7 +20,7 @@ from ..errors import LstmHarError
 from ..signal.filters import SAMPLE_RATE_HZ, STEP
 from ..signal.smoothing import runs
 from ..signal.wear import NOT_WORN
-from .predictor import UNKNOWN, Predictions
+from .predictions import UNKNOWN, Predictions
 
 HOP_S = STEP / SAMPLE_RATE_HZ  # the time one window stands for
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._files import atomic_write
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW
-from .predictor import Predictions
+from .predictions import Predictions
 
 DAY_S = 86400.0  # one row of the figure per day past the first
 

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..data.sources import LabeledRecording
-from ..inference.predictor import Predictor, smoothed
+from ..inference.predictions import smoothed
+from ..inference.predictor import Predictor
 from ..models import Classifier
 from ..signal.smoothing import runs
 from .metrics import window_truth
