@@ -8,7 +8,10 @@ Each of the 19 packaged recordings of the 9 official test subjects is labelled t
 count the windows lying wholly inside one labelled activity (an UNKNOWN there is an error);
 bouts are runs of one label over the whole recording, against the recording's labelled
 activity segments (runs of one HAPT activity label, 1..6; for the walking model, runs of
-walking and of the rest). UNKNOWN: the share of the windows lying wholly inside a postural
+walking and of the rest). Two counts: all runs (UNKNOWN and NOT_WORN runs included), and the
+activity bouts alone, runs of one of the model's classes with UNKNOWN and NOT_WORN
+separating them, as transitions and unlabelled stretches separate the labelled segments.
+UNKNOWN: the share of the windows lying wholly inside a postural
 transition (HAPT labels 7..12, none of the classes) that are called UNKNOWN, and of the
 activities' windows. NOT_WORN: of the LAYING windows; ``--table EXPORT`` adds the share of
 an export's first ``--table-seconds`` (a phone lying on a table) that is NOT_WORN.
@@ -26,6 +29,11 @@ from lstm_har.inference import Predictor, read_recording
 from lstm_har.signal.filters import STEP, WINDOW
 from lstm_har.signal.smoothing import runs
 from lstm_har.training.metrics import window_truth
+
+
+def _activity_bouts(labels: np.ndarray, classes: tuple[str, ...]) -> int:
+    """Runs of one of ``classes``; runs of anything else (UNKNOWN, NOT_WORN) only separate."""
+    return sum(1 for *_, label in runs(labels) if label in classes)
 
 
 def _inside_transitions(labels: np.ndarray, n_windows: int) -> np.ndarray:
@@ -48,12 +56,13 @@ def main() -> None:
         recordings = recordings[:1]
     print(f"model {args.model}: window errors (pure windows) and bouts, raw vs smoothed")
     print(f"{'subject':>7}{'windows':>9}{'raw err':>9}{'smoothed':>10}{'segments':>10}"
-          f"{'raw bouts':>11}{'smoothed':>10}")  # fmt: skip
-    totals = np.zeros(6, dtype=np.int64)
+          f"{'raw bouts':>11}{'smoothed':>10}{'activity bouts':>16}")  # fmt: skip
+    widths = (9, 9, 10, 10, 11, 10, 16)
+    totals = np.zeros(len(widths), dtype=np.int64)
     laying = off = 0
     novel = np.zeros(4, dtype=np.int64)  # transition windows, UNKNOWN; activity windows, UNKNOWN
     for subject in sorted({r.subject for r in recordings}):
-        row = np.zeros(6, dtype=np.int64)
+        row = np.zeros(len(widths), dtype=np.int64)
         for rec in (r for r in recordings if r.subject == subject):
             samples = np.concatenate([rec.acc, rec.gyro], axis=1)
             raw = predictor.predict(samples, smooth=False).label
@@ -70,17 +79,17 @@ def main() -> None:
             if predictor.spec.task == "walking":  # consecutive non-walking activities: one
                 segments = [s for s, *_ in runs(np.asarray(segments) == 1)]
             row += [pure.sum(), (raw != truth)[pure].sum(), (smooth != truth)[pure].sum(),
-                    len(segments), len(runs(raw)), len(runs(smooth))]  # fmt: skip
+                    len(segments), len(runs(raw)), len(runs(smooth)),
+                    _activity_bouts(smooth, predictor.classes)]  # fmt: skip
         totals += row
-        print(f"{subject:>7}" + "".join(f"{v:>{w}}" for v, w in zip(row, (9, 9, 10, 10, 11, 10),
-                                                                    strict=True)))  # fmt: skip
-    n, raw_err, smooth_err, segments, raw_bouts, smooth_bouts = totals.tolist()
-    print(f"{'all':>7}{n:>9}{raw_err:>9}{smooth_err:>10}{segments:>10}{raw_bouts:>11}"
-          f"{smooth_bouts:>10}")  # fmt: skip
+        print(f"{subject:>7}" + "".join(f"{v:>{w}}" for v, w in zip(row, widths, strict=True)))
+    print(f"{'all':>7}" + "".join(f"{v:>{w}}" for v, w in zip(totals, widths, strict=True)))
+    n, raw_err, smooth_err, segments, raw_bouts, smooth_bouts, activity_bouts = totals.tolist()
     cut = 1 - smooth_err / raw_err if raw_err else 0.0
     print(f"window error {100 * raw_err / n:.2f} % -> {100 * smooth_err / n:.2f} % "
           f"({100 * cut:.0f} % fewer errors); bouts {raw_bouts} -> {smooth_bouts} against "
-          f"{segments} labelled segments ({smooth_bouts / segments:.2f}x)")  # fmt: skip
+          f"{segments} labelled segments ({smooth_bouts / segments:.2f}x); activity bouts "
+          f"{activity_bouts} ({activity_bouts / segments:.2f}x)")  # fmt: skip
     print(f"LAYING windows taken for a phone lying still (NOT_WORN): {off} of {laying}")
     n_trans, trans_unknown, n_act, act_unknown = novel.tolist()
     print(f"UNKNOWN: {trans_unknown} of {n_trans} windows inside postural transitions "
