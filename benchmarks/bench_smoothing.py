@@ -11,15 +11,16 @@ activity segments (runs of one HAPT activity label, 1..6; for the walking model,
 walking and of the rest). Two counts: all runs (UNKNOWN and NOT_WORN runs included), and the
 activity bouts alone, runs of one of the model's classes with UNKNOWN and NOT_WORN
 separating them, as transitions and unlabelled stretches separate the labelled segments.
-UNKNOWN: the share of the windows lying wholly inside a postural
-transition (HAPT labels 7..12, none of the classes) that are called UNKNOWN, and of the
-activities' windows. NOT_WORN: of the LAYING windows; ``--table EXPORT`` adds the share of
-an export's first ``--table-seconds`` (a phone lying on a table) that is NOT_WORN.
+UNKNOWN: the share of the windows lying wholly inside a postural transition (HAPT labels
+7..12, none of the classes) that are called UNKNOWN, and of the activities' windows.
+NOT_WORN: of the LAYING windows; ``--table EXPORT`` adds the share of an export's first
+``--table-seconds`` (a phone lying on a table) that is NOT_WORN.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import numpy as np
 
@@ -31,9 +32,10 @@ from lstm_har.signal.smoothing import runs
 from lstm_har.training.metrics import window_truth
 
 
-def _activity_bouts(labels: np.ndarray, classes: tuple[str, ...]) -> int:
-    """Runs of one of ``classes``; runs of anything else (UNKNOWN, NOT_WORN) only separate."""
-    return sum(1 for *_, label in runs(labels) if label in classes)
+def _activity_bouts(bouts: list[tuple[int, int, Any]], classes: tuple[str, ...]) -> int:
+    """How many of the ``runs`` are of one of ``classes``; the others (UNKNOWN, NOT_WORN)
+    only separate them."""
+    return sum(1 for *_, label in bouts if label in classes)
 
 
 def _inside_transitions(labels: np.ndarray, n_windows: int) -> np.ndarray:
@@ -68,6 +70,7 @@ def main() -> None:
             raw = predictor.predict(samples, smooth=False).label
             smoothed = predictor.predict(samples)
             smooth = smoothed.label
+            bouts = runs(smooth)
             truth, pure = window_truth(rec.labels, len(raw), predictor.spec.task)
             lying = pure & (window_truth(rec.labels, len(raw), "activity")[0] == "LAYING")
             laying += int(lying.sum())
@@ -79,8 +82,8 @@ def main() -> None:
             if predictor.spec.task == "walking":  # consecutive non-walking activities: one
                 segments = [s for s, *_ in runs(np.asarray(segments) == 1)]
             row += [pure.sum(), (raw != truth)[pure].sum(), (smooth != truth)[pure].sum(),
-                    len(segments), len(runs(raw)), len(runs(smooth)),
-                    _activity_bouts(smooth, predictor.classes)]  # fmt: skip
+                    len(segments), len(runs(raw)), len(bouts),
+                    _activity_bouts(bouts, predictor.classes)]  # fmt: skip
         totals += row
         print(f"{subject:>7}" + "".join(f"{v:>{w}}" for v, w in zip(row, widths, strict=True)))
     print(f"{'all':>7}" + "".join(f"{v:>{w}}" for v, w in zip(totals, widths, strict=True)))
