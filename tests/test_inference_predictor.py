@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,8 @@ from rounding import UNIT_ROUNDOFF, assert_within_rounding, classifier_terms, ga
 
 from lstm_har.cli import main
 from lstm_har.data import TEST_SUBJECTS, packaged
-from lstm_har.inference.export import export, onnx_proba
+from lstm_har.inference.export import export
+from lstm_har.inference.onnx_engine import onnx_proba
 from lstm_har.inference.predictor import PRETRAINED, Predictor, pretrained_dir
 from lstm_har.inference.recording import STANDARD_GRAVITY
 from lstm_har.models import Classifier
@@ -394,3 +397,15 @@ def test_smoothed_stream_equals_batch_a_minute_behind(tiny_run, rng):
 def _join_parts(parts) -> dict:
     return {name: np.concatenate([getattr(p, name) for p in parts])
             for name in ("start", "not_worn", "unknown", "label")}  # fmt: skip
+
+
+def test_the_onnx_engine_labels_without_importing_torch():
+    # a fresh interpreter, since this one has torch loaded; the CLI's imports are in the path
+    code = (
+        "import sys; import numpy as np; import lstm_har.cli; "
+        "from lstm_har.inference import Predictor; "
+        "p = Predictor.from_model('activity', engine='onnx'); "
+        "x = np.zeros((1000, 6)); x[:, 0] = 1.0; p.predict(x); "
+        "sys.exit('torch imported' if 'torch' in sys.modules else 0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

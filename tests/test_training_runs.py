@@ -188,7 +188,8 @@ def test_existing_run_is_not_overwritten(tiny_config, tmp_path, capsys):
 
 def test_fine_labels_train_on_six_classes_and_answer_walking(tiny_config, tmp_path):
     from lstm_har.data import ACTIVITIES, WALKING_CLASSES
-    from lstm_har.inference.export import export, onnx_scores
+    from lstm_har.inference.export import export
+    from lstm_har.inference.onnx_engine import onnx_scores
 
     out = tmp_path / "fine"
     report = runs.train_run(tiny_config.replace(epochs=2, fine_labels=True), out)

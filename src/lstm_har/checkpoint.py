@@ -13,17 +13,18 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import safetensors.torch
-import torch
 
 from ._files import atomic_write, read_json, write_json
 from ._version import __version__
 from .errors import CheckpointError
 from .signal.calibration import FRAME_CHANNELS
 from .signal.filters import PREPROCESS_VERSION, SAMPLE_RATE_HZ, STEP, WINDOW
+
+if TYPE_CHECKING:  # torch is imported where weights are read or written: the ONNX engine
+    import torch  # needs only the spec, and importing torch costs a process 1.5-3 s
 
 FORMAT_VERSION = 1
 MAX_HIDDEN = 4096  # LSTM units; far above any model here, and below what would exhaust memory
@@ -186,6 +187,8 @@ class ModelSpec:
 
 def save_model_files(directory: Path, state: dict[str, torch.Tensor], spec: ModelSpec) -> None:
     """``model.safetensors`` then ``model.json`` (which records the weights' hash)."""
+    import safetensors.torch
+
     tensors = {k: v.detach().contiguous() for k, v in state.items()}
     blob = safetensors.torch.save(tensors)
     atomic_write(directory / MODEL_WEIGHTS, blob)
@@ -196,6 +199,8 @@ def save_model_files(directory: Path, state: dict[str, torch.Tensor], spec: Mode
 
 def load_model_files(directory: Path) -> tuple[ModelSpec, dict[str, torch.Tensor]]:
     """``(spec, state_dict)`` from a checkpoint directory, checked against each other."""
+    import safetensors.torch
+
     if not directory.is_dir():
         raise CheckpointError(f"{directory}: not a directory (expected a run directory)")
     spec = read_spec(directory)
@@ -228,4 +233,6 @@ def read_spec(directory: Path) -> ModelSpec:
 
 
 def versions() -> dict[str, str]:
+    import torch
+
     return {"lstm_har": __version__, "torch": torch.__version__}

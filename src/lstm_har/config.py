@@ -20,7 +20,6 @@ import tomllib
 from .checkpoint import MAX_HIDDEN
 from .data import TASKS
 from .errors import ConfigError
-from .models import BACKENDS, MODELS
 
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes
 
@@ -79,6 +78,8 @@ class TrainConfig:
                                        "validation, drawn with val_seed")  # fmt: skip
 
     def __post_init__(self) -> None:
+        from .models import BACKENDS, MODELS  # here: a CLI that only predicts needs no torch
+
         for f in dataclasses.fields(self):
             _check_type(f.name, getattr(self, f.name), str(f.type))
         checks = [

@@ -108,7 +108,9 @@ def run_predict(args: argparse.Namespace) -> int:
                "windows": table}  # fmt: skip
         text = json.dumps(doc, indent=1) + "\n"
     else:
-        text = preds.to_frame().to_csv(index=False, float_format="%.4f")
+        # rounded, then written as shortest repr: the same digits as "%.4f" less its trailing
+        # zeros, formatted by numpy instead of per value in Python (a day: 0.97 -> 0.37 s)
+        text = preds.to_frame().round(4).to_csv(index=False)
     if args.plot:  # first: a plot that fails leaves no --out behind
         from ..inference.timeline import timeline_plot
 

@@ -16,12 +16,12 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..checkpoint import ModelSpec, read_spec
 from ..errors import CheckpointError
-from ..models import Classifier
 from ..signal.calibration import (
     POCKET_MOTION_G,
     UprightTracker,
@@ -32,8 +32,8 @@ from ..signal.calibration import (
 from ..signal.filters import CHANNELS, STEP, Windower
 from ..signal.smoothing import FixedLagViterbi, sustained, trailing
 from ..signal.wear import NOT_WORN_WINDOWS, not_worn, still
-from .export import ONNX_FILE, Scores, onnx_scores
 from .longread import LongRecording
+from .onnx_engine import ONNX_FILE, Scores, onnx_scores
 from .predictions import (
     UNKNOWN_WINDOWS,
     Calibration,
@@ -46,6 +46,9 @@ from .predictions import (
 )
 from .recording import Recording
 from .segments import Piece
+
+if TYPE_CHECKING:
+    from ..models import Classifier
 
 PRETRAINED = ("walking", "activity")
 Progress = Callable[[str, int, int], None]  # (stage, bytes done, bytes in all)
@@ -114,6 +117,8 @@ class Predictor:
         if engine == "onnx":
             scores, _ = onnx_scores(folder / ONNX_FILE)
             return cls(scores, read_spec(folder), "onnx")
+        from ..models import Classifier  # here: the ONNX engine runs without torch
+
         return cls.from_classifier(Classifier.load(folder, backend), batch_size)
 
     @classmethod
