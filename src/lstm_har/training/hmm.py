@@ -3,15 +3,19 @@
 The transitions are counted from the training subjects' label sequences (``runs.spec_for``),
 but a network trained with cross-entropy is overconfident: a wrong window often comes with a
 probability near 1, which no transition outvotes, so a timeline flickers. The emission weight
-(``signal.smoothing.log_emissions``) tempers that. It is the one of ``WEIGHTS`` whose
-timeline, made as ``lstm-har predict`` makes it, errs least on the windows lying inside one
-activity of the validation subjects' whole recordings (postural transitions and unlabelled
-stretches included, as in real use); ties go to the one with fewer bouts. No test subject is
-looked at. A source without whole recordings (the official release) keeps the weight at 1.
+(``signal.smoothing.log_emissions``) tempers that. It is fitted on the validation subjects'
+whole recordings (postural transitions and unlabelled stretches included, as in real use),
+smoothed with each of ``WEIGHTS`` as ``lstm-har predict`` does, by the one-standard-error rule
+(Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 2nd ed., §7.10): of
+the weights whose window errors (on the windows lying inside one activity) are within one
+binomial standard error of the fewest, the one whose timeline has the fewest bouts, the
+smoothest that the validation data cannot tell from the best. No test subject is looked at.
+A source without whole recordings (the official release) keeps the weight at 1.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,6 +38,10 @@ def fit_emission_weight(model: Classifier, recordings: Sequence[LabeledRecording
     raw = [(predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False), r.labels)
            for r in recordings]  # fmt: skip
 
+    n_windows = 0
+    for preds, labels in raw:
+        n_windows += int(window_truth(labels, len(preds.label), model.spec.task)[1].sum())
+
     def cost(weight: float) -> tuple[int, int]:
         errors = bouts = 0
         for preds, labels in raw:
@@ -43,5 +51,16 @@ def fit_emission_weight(model: Classifier, recordings: Sequence[LabeledRecording
             bouts += len(runs(label))
         return errors, bouts
 
-    model.spec = model.spec.replace(emission_weight=min(WEIGHTS, key=cost))
+    weight = one_standard_error({w: cost(w) for w in WEIGHTS}, n_windows)
+    model.spec = model.spec.replace(emission_weight=weight)
     return model
+
+
+def one_standard_error(costs: dict[float, tuple[int, int]], n_windows: int) -> float:
+    """The weight with the fewest bouts among those whose errors are within one binomial
+    standard error, sqrt(e (1 - e / n)), of the fewest ``e``; ``costs`` maps each weight to
+    ``(errors, bouts)`` over ``n_windows``. Ties go to the weight listed first."""
+    best = min(errors for errors, _ in costs.values())
+    se = math.sqrt(best * (1 - best / n_windows)) if n_windows else 0.0
+    close = [w for w, (errors, _) in costs.items() if errors <= best + se]
+    return min(close, key=lambda w: costs[w][1])
