@@ -52,11 +52,24 @@ def test_a_lone_flicker_is_smoothed_away_but_a_real_change_is_kept():
     assert [(a, b, int(c)) for a, b, c in runs(path)] == [(0, 11, 0), (11, 17, 1)]
 
 
-def test_transitions_count_consecutive_windows_per_sequence():
+def test_transitions_count_how_long_a_class_lasts_per_sequence():
     t, prior = transitions([np.array([0, 0, 1, 1]), np.array([1, 0])], 2)
     counts = np.array([[1, 1], [1, 1]]) + 0.5  # 0->0, 0->1, 1->1, 1->0 once each
     np.testing.assert_allclose(t, counts / counts.sum(1, keepdims=True))
     np.testing.assert_allclose(prior, np.array([3.5, 3.5]) / 7)
+
+
+def test_transitions_keep_no_order_of_classes_from_a_script():
+    # a script that always goes 0 -> 1 -> 2: class 0 lasts 3 windows, 1 and 2 last 2
+    script = np.array([0, 0, 0, 1, 1, 2, 2])
+    t, _ = transitions([script] * 10, 3)
+    stay = [(20 + 0.5) / (30 + 1.5), (10 + 0.5) / (20 + 1.5), (10 + 0.5) / (10 + 1.5)]
+    np.testing.assert_allclose(np.diag(t), stay)
+    # 0 -> 2 never happened, yet it is as likely as 0 -> 1, the step the script always took
+    np.testing.assert_allclose(t[0, 1], t[0, 2])
+    np.testing.assert_allclose(t[0, 2], (1 - stay[0]) / 2)
+    np.testing.assert_allclose(t.sum(1), 1.0)
+    assert transitions([np.array([0, 0])], 1)[0].tolist() == [[1.0]]
 
 
 def test_predict_smooths_by_default_and_not_with_no_smooth(tiny_config, tmp_path, capsys):

@@ -2,9 +2,10 @@
 
 Each 2.56 s window is labelled on its own, but people do not switch activity every 1.28 s.
 The windows' class probabilities are read as an HMM's emissions (a posterior over the class
-prior is proportional to the likelihood), with a transition matrix counted from the training
-recordings' label sequences (``transitions``); the most likely label sequence (``viterbi``)
-replaces the per-window argmax. Pure numpy, ``(N, K)`` in, ``(N,)`` out.
+prior is proportional to the likelihood), with a transition matrix from the training
+recordings' label sequences (``transitions``: how long each activity lasts, not which follows
+which); the most likely label sequence (``viterbi``) replaces the per-window argmax. Pure
+numpy, ``(N, K)`` in, ``(N,)`` out.
 
 A stream cannot wait for its end: ``FixedLagViterbi`` decides each window ``lag`` windows
 later, by tracing back from the best state so far. It agrees with ``viterbi`` on the whole
@@ -25,15 +26,28 @@ PSEUDO_COUNT = 0.5  # per transition, so that no switch is impossible
 
 
 def transitions(sequences: Iterable[np.ndarray], n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(K, K)`` row-stochastic transition matrix and ``(K,)`` class prior, counted over the
-    consecutive windows of each label sequence (class indices 0..K-1, one per window)."""
+    """``(K, K)`` row-stochastic transition matrix and ``(K,)`` class prior from label
+    sequences (class indices 0..K-1, one per window).
+
+    How long each class lasts is counted: ``T[i, i]`` is the share of class i's windows that
+    the next window continues (a geometric bout length). Where a bout goes next is not: the
+    rest of row i is spread evenly over the other classes. The recordings follow a script (UCI
+    HAR: stand, sit, lie, walk, stairs, in that order), and its order, counted, made standing
+    to walking near impossible (it never happens in the script), so that a walk begun from
+    standing was smoothed away or reached through a window of LAYING.
+    """
     counts = np.full((n_classes, n_classes), PSEUDO_COUNT)
     prior = np.full(n_classes, PSEUDO_COUNT)
     for seq in sequences:
         seq = np.asarray(seq, dtype=np.int64)
         np.add.at(counts, (seq[:-1], seq[1:]), 1.0)
         prior += np.bincount(seq, minlength=n_classes)
-    return counts / counts.sum(axis=1, keepdims=True), prior / prior.sum()
+    if n_classes == 1:
+        return np.ones((1, 1)), np.ones(1)
+    stay = np.diag(counts) / counts.sum(axis=1)  # (K,)
+    leave = (1 - stay) / (n_classes - 1)
+    transition = np.where(np.eye(n_classes, dtype=bool), stay[:, None], leave[:, None])
+    return transition, prior / prior.sum()
 
 
 def log_emissions(proba: np.ndarray, prior: np.ndarray, weight: float = 1.0) -> np.ndarray:
