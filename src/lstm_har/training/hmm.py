@@ -1,6 +1,6 @@
 """How far the smoothing HMM trusts each window: its emission weight, fitted on validation.
 
-The transitions are counted from the training subjects' label sequences (``runs.spec_for``),
+The transitions come from the training subjects' label sequences (``runs.spec_for``),
 but a network trained with cross-entropy is overconfident: a wrong window often comes with a
 probability near 1, which no transition outvotes, so a timeline flickers. The emission weight
 (``signal.smoothing.log_emissions``) tempers that. It is fitted on the validation subjects'

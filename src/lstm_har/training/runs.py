@@ -143,7 +143,7 @@ def spec_for(
     cfg: TrainConfig, fit_data: Windows, upright_default: np.ndarray | None = None
 ) -> ModelSpec:
     """The ``ModelSpec`` of a model trained with ``cfg`` on ``fit_data`` (before its test
-    accuracy is known), with the smoothing HMM counted over the task's label sequences."""
+    accuracy is known), with the smoothing HMM's transitions from the task's label sequences."""
     upright = None if upright_default is None else tuple(float(v) for v in upright_default)
     task = fit_data.task(cfg.task)
     # windows come in time order per recording; a new subject starts a new sequence
