@@ -24,7 +24,7 @@ from .signal.calibration import FRAME_CHANNELS
 from .signal.filters import PREPROCESS_VERSION, SAMPLE_RATE_HZ, STEP, WINDOW
 
 if TYPE_CHECKING:  # torch is imported where weights are read or written: the ONNX engine
-    import torch  # needs only the spec, and importing torch costs a process 1.5-3 s
+    import torch  # needs only the spec, and importing torch costs a process 1.3-3 s
 
 FORMAT_VERSION = 1
 MAX_HIDDEN = 4096  # LSTM units; far above any model here, and below what would exhaust memory

@@ -1,7 +1,7 @@
 """The onnxruntime engine: an exported ``model.onnx`` (``export.export``) as a score function.
 
 Apart from ``export`` so that labelling a recording with it never imports torch: a fresh
-process spends 1.5-3 s on that import alone, a tenth of labelling a day of data.
+process spends 1.3-3 s on that import alone, a tenth of labelling a day of data.
 """
 
 from __future__ import annotations
