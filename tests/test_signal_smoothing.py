@@ -183,7 +183,7 @@ def test_training_fits_the_weight_by_that_rule_on_validation_recordings(tiny_con
     recordings = [r for r in read_recordings(tiny_config.data) if r.subject in validation]
     assert len(recordings) == 2
     predictor = Predictor.from_classifier(model)
-    costs, n_windows = {}, 0
+    costs = {}
     for weight in WEIGHTS:
         errors = bouts = n_windows = 0
         for r in recordings:

@@ -35,18 +35,16 @@ def fit_emission_weight(model: Classifier, recordings: Sequence[LabeledRecording
     if model.spec.hmm() is None or not recordings:
         return model
     predictor = Predictor.from_classifier(model)
-    raw = [(predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False), r.labels)
-           for r in recordings]  # fmt: skip
-
-    n_windows = 0
-    for preds, labels in raw:
-        n_windows += int(window_truth(labels, len(preds.label), model.spec.task)[1].sum())
+    scored = []  # (raw predictions, true label per window, whether it lies inside one activity)
+    for r in recordings:
+        preds = predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False)
+        scored.append((preds, *window_truth(r.labels, len(preds.label), model.spec.task)))
+    n_windows = sum(int(pure.sum()) for *_, pure in scored)
 
     def cost(weight: float) -> tuple[int, int]:
         errors = bouts = 0
-        for preds, labels in raw:
+        for preds, truth, pure in scored:
             label = smoothed(preds, model.spec, weight).label
-            truth, pure = window_truth(labels, len(label), model.spec.task)
             errors += int((label[pure] != truth[pure]).sum())
             bouts += len(runs(label))
         return errors, bouts
