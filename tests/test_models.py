@@ -95,6 +95,8 @@ def test_a_torn_or_edited_checkpoint_is_refused(tmp_path):
         ("hidden_size", "8", "wrong type"),
         ("classes", [], "list of names"),
         ("upright_default", [1, 0], "3 numbers"),
+        ("posture_odds", -1.0, "positive number"),
+        ("posture_odds", 1.0, "needs classes SITTING and STANDING"),  # a walking model
         ("weights_sha256", "0" * 64, "torn or edited"),
     ]:
         (tmp_path / "model.json").write_text(json.dumps(meta | {field: value}))

@@ -68,6 +68,9 @@ class ModelSpec:
     # The network's own outputs when it trained on finer classes than it answers (TrainConfig
     # fine_labels): each adds to the class of its name, the others to the one class left.
     trained_classes: tuple[str, ...] | None = None
+    # How far, in log-odds, the recording's own sitting and standing clusters may move a
+    # window's sit/stand odds before smoothing (signal.posture); None = not read
+    posture_odds: float | None = None
 
     @property
     def calibrated(self) -> bool:
@@ -129,7 +132,7 @@ class ModelSpec:
                  "step": int, "sample_rate_hz": (int, float), "preprocess_version": str,
                  "config": dict, "test_accuracy": (int, float), "trained_with": str,
                  "seed": int, "novelty_threshold": (int, float),
-                 "emission_weight": (int, float)}  # fmt: skip
+                 "emission_weight": (int, float), "posture_odds": (int, float)}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         fields = {k: v for k, v in values.items() if k in known}
         for name in ("model", "hidden_size", "task", "classes", "channels"):
@@ -177,6 +180,13 @@ class ModelSpec:
             if not 0 < weight <= 1:
                 raise CheckpointError(f"{where}: emission_weight must be in (0, 1], got {weight}")
             fields["emission_weight"] = float(weight)
+        odds = fields.get("posture_odds")
+        if odds is not None:
+            if not (math.isfinite(odds) and odds > 0):
+                raise CheckpointError(f"{where}: posture_odds must be a positive number")
+            if not {"SITTING", "STANDING"} <= set(fields["classes"]):
+                raise CheckpointError(f"{where}: posture_odds needs classes SITTING and STANDING")
+            fields["posture_odds"] = float(odds)
         threshold = fields.get("novelty_threshold")
         if threshold is not None and not (math.isfinite(threshold) and threshold > 0):
             raise CheckpointError(f"{where}: novelty_threshold must be a positive number")

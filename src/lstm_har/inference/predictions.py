@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..checkpoint import ModelSpec
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW
+from ..signal.posture import posture_odds
 from ..signal.smoothing import sustained, viterbi
 from ..signal.wear import NOT_WORN
 
@@ -59,6 +60,7 @@ class Predictions:
     acc_range: np.ndarray | None = None
     # (N,) bool: novelty past the model's threshold; smoothed, UNKNOWN_WINDOWS of them in a row
     unknown: np.ndarray | None = None
+    gravity: np.ndarray | None = None  # (N, 3) g: each window's mean total acc, phone frame
 
     @property
     def chosen(self) -> np.ndarray:
@@ -104,7 +106,8 @@ def empty_predictions(classes: tuple[str, ...]) -> Predictions:
     """No windows, with every per-window field a stream fills (so that joins keep them)."""
     empty = window_predictions(np.empty(0, np.int64), np.empty((0, len(classes))), classes)
     return dataclasses.replace(empty, still=np.zeros(0, dtype=bool), acc_range=np.empty((0, 2)),
-                               unknown=np.zeros(0, dtype=bool))  # fmt: skip
+                               unknown=np.zeros(0, dtype=bool),
+                               gravity=np.empty((0, 3), np.float32))  # fmt: skip
 
 
 def join_predictions(
@@ -123,18 +126,27 @@ def join_predictions(
     proba = np.concatenate([p.proba for _, p in parts])
     return Predictions(start, start + WINDOW / SAMPLE_RATE_HZ, proba, classes, path=field("path"),
                        still=field("still"), not_worn=field("not_worn"),
-                       acc_range=field("acc_range"), unknown=field("unknown"))  # fmt: skip
+                       acc_range=field("acc_range"), unknown=field("unknown"),
+                       gravity=field("gravity"))  # fmt: skip
 
 
 def smoothed(preds: Predictions, spec: ModelSpec, weight: float | None = None) -> Predictions:
     """A whole recording's unsmoothed ``preds`` as its timeline: labels from the model's HMM
     (``spec.hmm()``, emission ``weight``, by default ``spec.emission_weight``), ``UNKNOWN``
-    only ``UNKNOWN_WINDOWS`` novel windows in a row. Unchanged for a model without an HMM."""
+    only ``UNKNOWN_WINDOWS`` novel windows in a row. Unchanged for a model without an HMM.
+
+    A model with ``spec.posture_odds`` first has each window's sitting/standing split
+    re-weighed by the recording's own two postures (``signal.posture``); the HMM reads that.
+    """
     hmm = spec.hmm()
     if hmm is None or not len(preds.start):
         return preds
     weight = spec.emission_weight if weight is None else weight
-    path = viterbi(hmm_emissions(preds, hmm[1]), *hmm, weight)
+    emissions = hmm_emissions(preds, hmm[1])
+    if spec.posture_odds is not None and preds.gravity is not None:
+        sit, stand = spec.classes.index("SITTING"), spec.classes.index("STANDING")
+        emissions = posture_odds(emissions, preds.gravity, sit, stand, spec.posture_odds)
+    path = viterbi(emissions, *hmm, weight)
     unknown = None if preds.unknown is None else sustained(preds.unknown, UNKNOWN_WINDOWS)
     return dataclasses.replace(preds, path=path, unknown=unknown)
 

@@ -263,7 +263,9 @@ class Recognizer:
     given, ``lag`` windows behind, and ``flush()`` the rest at the end of the stream. From a
     lag of ``NOT_WORN_WINDOWS - 1`` on, ``NOT_WORN`` and ``UNKNOWN`` (``UNKNOWN_WINDOWS`` in
     a row) are exactly the batch answer; the labels equal batch smoothing wherever the best
-    paths have merged within the lag.
+    paths have merged within the lag. A stream does not read the recording's own postures
+    (``ModelSpec.posture_odds``, ``signal.posture``): they take the whole recording, so a
+    stream's sitting/standing calls are the network's and the HMM's alone.
     """
 
     def __init__(
@@ -334,11 +336,12 @@ class Recognizer:
         decided = Predictions(pending.start[:n], pending.end[:n], pending.proba[:n],
                               self.classes, path=path, still=pending.still[:n], not_worn=off,
                               acc_range=_rows(pending.acc_range, first),
-                              unknown=novel[:n])  # fmt: skip
+                              unknown=novel[:n], gravity=_rows(pending.gravity, first))  # fmt: skip
         self._pending = Predictions(pending.start[n:], pending.end[n:], pending.proba[n:],
                                     self.classes, still=pending.still[n:],
                                     acc_range=_rows(pending.acc_range, rest),
-                                    unknown=_rows(pending.unknown, rest))  # fmt: skip
+                                    unknown=_rows(pending.unknown, rest),
+                                    gravity=_rows(pending.gravity, rest))  # fmt: skip
         return decided
 
     def _classify(self, samples: np.ndarray) -> Predictions:
@@ -359,7 +362,8 @@ class Recognizer:
         size = np.linalg.norm(windows[:, :STEP, _TOTAL], axis=-1)
         preds = window_predictions(starts, proba, self.classes)
         return dataclasses.replace(preds, still=still(windows), unknown=unknown,
-                                   acc_range=np.stack([size.min(1), size.max(1)], 1))  # fmt: skip
+                                   acc_range=np.stack([size.min(1), size.max(1)], 1),
+                                   gravity=windows[..., _TOTAL].mean(axis=1))  # fmt: skip
 
 
 def _rows(values: np.ndarray | None, rows: slice) -> np.ndarray | None:

@@ -34,6 +34,7 @@ from ..signal.calibration import (
     frame_inputs,
 )
 from ..signal.filters import CHANNELS
+from ..signal.posture import POSTURE_ODDS
 from ..signal.smoothing import transitions
 from . import plots
 from .distributed import barrier, is_main
@@ -157,6 +158,7 @@ def spec_for(
         backend=cfg.backend,
         upright_default=upright, config=cfg.to_dict(),  # type: ignore[arg-type]
         transitions=tuple(map(tuple, transition.tolist())), class_prior=tuple(prior.tolist()),
+        posture_odds=POSTURE_ODDS if {"SITTING", "STANDING"} <= set(task.classes) else None,
     )  # fmt: skip
 
 
