@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN ?= runs/walking
 SEEDS ?= 0,1,2,3,4
+PRETRAINED ?= walking activity  # which packaged models `make pretrained` retrains
 STUDY_FLAGS ?=  # the defaults: the study's SimpleLSTM, walking vs the rest
 # The recipes behind the packaged models (README "Any orientation"): any phone orientation,
 # trained on UCI HAR's training subjects and MotionSense's subjects 1-16. MOTIONSENSE is its
@@ -55,7 +56,7 @@ bench: setup
 pretrained: setup
 	@test -n "$(MOTIONSENSE)" || { echo "make pretrained MOTIONSENSE=<MotionSense folder or zip>" \
 		"(lstm-har data download motionsense fetches it)"; exit 2; }
-	for name in walking activity; do \
+	for name in $(PRETRAINED); do \
 		flags="$$( [ $$name = walking ] && echo '$(WALKING_FLAGS)' || echo '$(ACTIVITY_FLAGS)' )"; \
 		if [ -f runs/pretrained-$$name/sweep.json ]; then \
 			$(BIN)/lstm-har train --resume runs/pretrained-$$name -q || exit 1; \

@@ -58,6 +58,18 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
         task += (" The network scores the six activities and WALKING is read against the sum "
                  "of the other five (`--fine-labels`), so stairs are learnt apart.")  # fmt: skip
     smoothing = f"HMM emission weight {meta['emission_weight']:g} (fitted on validation)"
+    lean = ("not used. That costs accuracy against a model for one fixed orientation on UCI "
+            "HAR's own phone (README \"Any orientation\").")  # fmt: skip
+    if meta.get("posture_odds"):
+        smoothing += (f"; before it, each window's sitting/standing odds are re-weighed, by at "
+                      f"most e^{meta['posture_odds']:g}, by the recording's own two postures "
+                      "(`signal.posture`)")  # fmt: skip
+        lean = ("not used by the network. Within one recording the timeline reads it: the "
+                "windows' gravity directions form the person's sitting and standing clusters, "
+                "which may move an unsure window's odds by a bounded factor. That needs the "
+                "whole recording (not live streams), both postures in it, and the phone kept "
+                "the same way throughout; a recording with one posture is left as the network "
+                "says, within that bound (README \"Smoothing\").")  # fmt: skip
     cfg = meta["config"]
     seeds = summary["seeds"]
     recall = _walking_recall(sweep, seeds, "test_motionsense")
@@ -134,8 +146,7 @@ or more without any body motion is `NOT_WORN` (README "Smoothing").
   (`--augment-placement 0.2`), so a misjudged one costs it less; `--placement` is surer.
 * Sitting and standing on the waist are told apart by how far the phone leans from its
   upright pose only: the direction of the lean depends on how the phone was put on and is
-  not used. That costs accuracy against a model for one fixed orientation on UCI HAR's own
-  phone (README "Any orientation").
+  {lean}
 * UCI HAR: 30 volunteers aged 19-48 in a lab protocol; MotionSense: 24 people on a campus.
   Free-living behaviour, other ages and mobility impairments are not represented. Not a
   medical device.
