@@ -31,8 +31,8 @@ import numpy as np
 
 # The most the clusters may move a window's sit/stand log-odds. Chosen on the validation
 # subjects' recordings (UCI HAR 8, 17, 21, 25), all five seeds of the packaged activity sweep,
-# from 0.5, 0.75, 1, 1.5 and unbounded, as the value that mended the most windows without
-# adding errors when one posture was removed from every recording (README "Smoothing").
+# from 0.5, 0.75, 1, 1.5 and unbounded: the fewest window errors over the recordings whole and
+# with either posture taken out (benchmarks/bench_posture.py; README "Smoothing").
 POSTURE_ODDS = 1.0
 MIN_WINDOWS = 2.0  # a cluster with less weight than this: no second posture to learn from
 ITERATIONS = 20  # EM steps; the responsibilities settle within a few
