@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from lstm_har.checkpoint import ModelSpec
+from lstm_har.config import TrainConfig
 from lstm_har.data import TEST_SUBJECTS, subject_split
 from lstm_har.data.packaged import read_packaged
 from lstm_har.inference import Predictor
@@ -34,9 +36,11 @@ from lstm_har.training.metrics import window_truth
 CASES = ("whole", "no standing", "no sitting")
 
 
-def _validation_subjects(recordings: list, config: dict) -> set[int]:
+def _validation_subjects(recordings: list, spec: ModelSpec) -> set[int]:
+    """The UCI HAR subjects ``lstm-har train`` held out for validation under ``spec.config``."""
+    cfg = TrainConfig.from_dict(spec.config, f"{spec.model} config")
     training = np.unique([r.subject for r in recordings if r.subject not in TEST_SUBJECTS])
-    _, val = subject_split(training, config.get("val_subjects", 4), config.get("val_seed", 0))
+    _, val = subject_split(training, cfg.val_subjects, cfg.val_seed)
     return {int(s) for s in training[val]}
 
 
@@ -47,7 +51,7 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="one recording per run")
     args = parser.parse_args()
     recordings = read_packaged()
-    errors = np.zeros((len(args.bounds) + 1, len(CASES)), dtype=np.int64)  # row 0: unbounded off
+    errors = np.zeros((len(args.bounds) + 1, len(CASES)), dtype=np.int64)  # row 0: no postures
     timeline = np.zeros(7, dtype=np.int64)
     for run in args.model:
         predictor = Predictor.from_model(run, engine="torch")
@@ -55,7 +59,8 @@ def main() -> None:
         if spec.posture_odds is None:
             raise SystemExit(f"{run}: a model without sitting/standing postures (posture_odds)")
         sit, stand = spec.classes.index("SITTING"), spec.classes.index("STANDING")
-        validation = _validation_subjects(recordings, spec.config)
+        names = np.asarray(spec.classes)
+        validation = _validation_subjects(recordings, spec)
         mine = [r for r in recordings if r.subject in validation][: 1 if args.dry_run else None]
         for rec in mine:
             raw = predictor.predict(np.concatenate([rec.acc, rec.gyro], axis=1), smooth=False)
@@ -64,7 +69,6 @@ def main() -> None:
             for c, cut in enumerate((None, "STANDING", "SITTING")):
                 keep = truth != cut
                 proba, gravity, t, p = raw.proba[keep], raw.gravity[keep], truth[keep], pure[keep]
-                names = np.asarray(spec.classes)
                 errors[0, c] += int((names[proba.argmax(1)] != t)[p].sum())
                 for b, bound in enumerate(args.bounds, start=1):
                     moved = posture_odds(proba, gravity, sit, stand, bound)
