@@ -96,6 +96,8 @@ def test_a_torn_or_edited_checkpoint_is_refused(tmp_path):
         ("classes", [], "list of names"),
         ("upright_default", [1, 0], "3 numbers"),
         ("posture_odds", -1.0, "positive number"),
+        ("min_bout", 0, "min_bout must be in 1..64"),
+        ("min_bout", 2.5, "wrong type"),
         ("posture_odds", 1.0, "needs classes SITTING and STANDING"),  # a walking model
         ("weights_sha256", "0" * 64, "torn or edited"),
     ]:

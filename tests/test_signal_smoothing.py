@@ -12,6 +12,8 @@ import pytest
 from lstm_har.cli import main
 from lstm_har.inference.predictions import UNKNOWN_WINDOWS
 from lstm_har.signal.smoothing import (
+    FixedLagViterbi,
+    duration_chain,
     log_emissions,
     runs,
     sustained,
@@ -42,6 +44,65 @@ def test_viterbi_finds_the_best_path():
         prior = rng.dirichlet(np.ones(k))
         np.testing.assert_array_equal(viterbi(proba, transition, prior),
                                       _brute_force(proba, transition, prior))  # fmt: skip
+
+
+def _min_run_brute_force(proba, transition, prior, m):
+    """The best path whose bouts, but the first and the last, last at least ``m`` windows;
+    each bout's first ``m`` windows are a forced chain (no T[k, k] paid), a start costs
+    prior / m (signal.smoothing.duration_chain)."""
+    best, best_path = -np.inf, None
+    emit = np.log(proba) - np.log(prior)
+    for path in itertools.product(range(proba.shape[1]), repeat=len(proba)):
+        bouts = runs(np.array(path))
+        if any(b - a < m for a, b, _ in bouts[1:-1]):
+            continue
+        score = np.log(prior[path[0]] / m) + emit[np.arange(len(path)), path].sum()
+        score += sum(max(0, b - a - m) * np.log(transition[k, k]) for a, b, k in bouts)
+        score += sum(np.log(transition[x[2], y[2]]) for x, y in itertools.pairwise(bouts))
+        if score > best:
+            best, best_path = score, path
+    return np.array(best_path)
+
+
+def test_viterbi_with_a_minimum_bout_finds_the_best_allowed_path():
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n, k, m = rng.integers(1, 8), rng.integers(2, 4), rng.integers(1, 4)
+        proba = rng.dirichlet(np.ones(k), n)
+        transition = rng.dirichlet(np.ones(k), k)
+        prior = rng.dirichlet(np.ones(k))
+        best = _min_run_brute_force(proba, transition, prior, m)
+        np.testing.assert_array_equal(viterbi(proba, transition, prior, min_run=m), best)
+
+
+def test_duration_chain_is_a_plain_hmm_and_min_run_one_changes_nothing():
+    transition = np.array([[0.9, 0.06, 0.04], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    prior = np.array([0.2, 0.3, 0.5])
+    chain, start = duration_chain(transition, prior, 4)  # (12, 12), (12,)
+    np.testing.assert_allclose(chain.sum(1), 1.0, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(start.sum(), 1.0, rtol=0, atol=1e-15)
+    assert chain[0, 1] == chain[1, 2] == chain[2, 3] == 1.0  # class 0's forced windows
+    assert chain[3, 3] == 0.9 and chain[3, 4] == 0.06 and chain[3, 8] == 0.04
+    same, same_start = duration_chain(transition, prior, 1)
+    np.testing.assert_array_equal(same, transition)
+    np.testing.assert_array_equal(same_start, prior)
+    with pytest.raises(ValueError, match="min_run"):
+        duration_chain(transition, prior, 0)
+
+
+def test_a_minimum_bout_removes_short_flickers_and_keeps_long_bouts():
+    sticky = np.array([[0.95, 0.05], [0.05, 0.95]])
+    prior = np.array([0.5, 0.5])
+    confident = np.array([0.1, 0.9])  # a turn, a few windows of a transition
+    proba = np.array([[0.9, 0.1]] * 10 + [confident] * 3 + [[0.9, 0.1]] * 10
+                     + [confident] * 6 + [[0.9, 0.1]] * 10)  # fmt: skip
+    plain = viterbi(proba, sticky, prior)
+    assert len(runs(plain)) == 5  # the 3-window flicker survives plain Viterbi
+    four = viterbi(proba, sticky, prior, min_run=4)
+    assert four.tolist() == [0] * 23 + [1] * 6 + [0] * 10
+    # the first and last bouts may be short: the recording starts and ends inside them
+    edges = np.array([confident] * 2 + [[0.9, 0.1]] * 10 + [confident] * 2)
+    assert viterbi(edges, sticky, prior, min_run=4).tolist() == [1] * 2 + [0] * 10 + [1] * 2
 
 
 def test_a_lone_flicker_is_smoothed_away_but_a_real_change_is_kept():
@@ -109,8 +170,6 @@ def test_predict_smooths_by_default_and_not_with_no_smooth(tiny_config, tmp_path
 
 
 def test_fixed_lag_equals_batch_once_the_lag_has_passed():
-    from lstm_har.signal.smoothing import FixedLagViterbi
-
     rng = np.random.default_rng(0)
     k = 4
     transition = np.full((k, k), 0.02)
@@ -128,6 +187,18 @@ def test_fixed_lag_equals_batch_once_the_lag_has_passed():
         assert sum(map(len, parts)) == max(0, len(proba) - lag)  # each decided lag later
         stream = np.concatenate([*parts, smoother.flush()])
         np.testing.assert_array_equal(stream, batch)
+    # noisier windows and a looser chain, which flicker when plain: a minimum bout matters
+    noisy = rng.dirichlet(np.ones(k), size=len(truth)) * 0.8
+    noisy[np.arange(len(truth)), truth] += 0.2
+    loose = np.full((k, k), 0.1)
+    np.fill_diagonal(loose, 0.7)
+    with_bouts = viterbi(noisy, loose, prior, min_run=8)
+    assert min(b - a for a, b, _ in runs(viterbi(noisy, loose, prior))) < 8
+    assert min(b - a for a, b, _ in runs(with_bouts)[1:-1]) >= 8
+    for lag in (30, len(truth)):
+        smoother = FixedLagViterbi(loose, prior, lag, min_run=8)
+        parts = [smoother.push(noisy[i : i + 7]) for i in range(0, len(noisy), 7)]
+        np.testing.assert_array_equal(np.concatenate([*parts, smoother.flush()]), with_bouts)
     online = FixedLagViterbi(transition, prior, 0)  # no lag: each window's best so far
     assert (np.concatenate([online.push(proba), online.flush()]) != batch).any()
     with pytest.raises(ValueError, match="lag"):
@@ -165,35 +236,39 @@ def test_the_weight_is_the_smoothest_within_one_standard_error_of_the_fewest_err
     assert one_standard_error({**costs, 0.7: (60, 236)}, 1438) == 0.7  # 0.5: 26 errors more
     # no error at all: no slack, and ties in bouts go to the weight listed first
     assert one_standard_error({1.0: (0, 9), 0.5: (0, 5), 0.35: (0, 5), 0.1: (1, 2)}, 99) == 0.5
+    # the candidates may be pairs (weight, minimum bout)
+    assert one_standard_error({(1.0, 1): (40, 200), (1.0, 8): (45, 140)}, 1438) == (1.0, 8)
 
 
-def test_training_fits_the_weight_by_that_rule_on_validation_recordings(tiny_config, tmp_path):
+def test_training_fits_weight_and_bout_by_that_rule_on_validation(tiny_config, tmp_path):
     from lstm_har.data.uci_har import read_recordings
     from lstm_har.inference.predictions import smoothed
     from lstm_har.inference.predictor import Predictor
     from lstm_har.models import Classifier
     from lstm_har.training import runs as run_dirs
-    from lstm_har.training.hmm import WEIGHTS, one_standard_error
+    from lstm_har.training.hmm import MIN_BOUTS, WEIGHTS, one_standard_error
     from lstm_har.training.metrics import window_truth
 
     report = run_dirs.train_run(tiny_config.replace(epochs=2), tmp_path / "run")
     model = Classifier.load(tmp_path / "run")
-    assert model.spec.emission_weight in WEIGHTS
+    assert model.spec.emission_weight in WEIGHTS and model.spec.min_bout in MIN_BOUTS
     validation = set(report["validation_subjects"])
     recordings = [r for r in read_recordings(tiny_config.data) if r.subject in validation]
     assert len(recordings) == 2
     predictor = Predictor.from_classifier(model)
+    raw = [predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False)
+           for r in recordings]  # fmt: skip
     costs = {}
-    for weight in WEIGHTS:
-        errors = bouts = n_windows = 0
-        for r in recordings:
-            raw = predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False)
-            label = smoothed(raw, model.spec, weight).label
-            truth, pure = window_truth(r.labels, len(label), "walking")
-            errors, bouts = (
-                errors + int((label[pure] != truth[pure]).sum()),
-                bouts + len(runs(label)),
-            )
-            n_windows += int(pure.sum())
-        costs[weight] = (errors, bouts)
-    assert model.spec.emission_weight == one_standard_error(costs, n_windows)
+    for min_bout in MIN_BOUTS:
+        for weight in WEIGHTS:
+            spec = model.spec.replace(emission_weight=weight, min_bout=min_bout)
+            errors = bouts = n_windows = 0
+            for r, preds in zip(recordings, raw, strict=True):
+                label = smoothed(preds, spec).label
+                truth, pure = window_truth(r.labels, len(label), "walking")
+                errors += int((label[pure] != truth[pure]).sum())
+                bouts += len(runs(label))
+                n_windows += int(pure.sum())
+            costs[(weight, min_bout)] = (errors, bouts)
+    chosen = (model.spec.emission_weight, model.spec.min_bout)
+    assert chosen == one_standard_error(costs, n_windows)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # torch is imported where weights are read or written: the ON
 
 FORMAT_VERSION = 1
 MAX_HIDDEN = 4096  # LSTM units; far above any model here, and below what would exhaust memory
+MAX_MIN_BOUT = 64  # windows (82 s): the HMM's minimum bout, far above any a timeline wants
 MODEL_WEIGHTS = "model.safetensors"
 MODEL_META = "model.json"
 
@@ -65,6 +66,9 @@ class ModelSpec:
     # How far the HMM trusts each window (signal.smoothing.log_emissions), in (0, 1]: fitted
     # on the validation subjects' recordings (training.hmm); 1 = plain Viterbi
     emission_weight: float = 1.0
+    # The shortest bout (windows, each 1.28 s on) the HMM allows between two others
+    # (signal.smoothing.duration_chain), fitted with the weight; 1 = any
+    min_bout: int = 1
     # The network's own outputs when it trained on finer classes than it answers (TrainConfig
     # fine_labels): each adds to the class of its name, the others to the one class left.
     trained_classes: tuple[str, ...] | None = None
@@ -131,7 +135,7 @@ class ModelSpec:
                  "model": str, "hidden_size": int, "task": str, "backend": str, "window": int,
                  "step": int, "sample_rate_hz": (int, float), "preprocess_version": str,
                  "config": dict, "test_accuracy": (int, float), "trained_with": str,
-                 "seed": int, "novelty_threshold": (int, float),
+                 "seed": int, "novelty_threshold": (int, float), "min_bout": int,
                  "emission_weight": (int, float), "posture_odds": (int, float)}  # fmt: skip
         known = {f.name for f in dataclasses.fields(cls)}
         fields = {k: v for k, v in values.items() if k in known}
@@ -180,6 +184,9 @@ class ModelSpec:
             if not 0 < weight <= 1:
                 raise CheckpointError(f"{where}: emission_weight must be in (0, 1], got {weight}")
             fields["emission_weight"] = float(weight)
+        if not 1 <= fields.get("min_bout", 1) <= MAX_MIN_BOUT:
+            raise CheckpointError(f"{where}: min_bout must be in 1..{MAX_MIN_BOUT}, "
+                                  f"got {fields['min_bout']}")  # fmt: skip
         odds = fields.get("posture_odds")
         if odds is not None:
             if not (math.isfinite(odds) and odds > 0):

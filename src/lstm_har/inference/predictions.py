@@ -130,10 +130,11 @@ def join_predictions(
                        gravity=field("gravity"))  # fmt: skip
 
 
-def smoothed(preds: Predictions, spec: ModelSpec, weight: float | None = None) -> Predictions:
+def smoothed(preds: Predictions, spec: ModelSpec) -> Predictions:
     """A whole recording's unsmoothed ``preds`` as its timeline: labels from the model's HMM
-    (``spec.hmm()``, emission ``weight``, by default ``spec.emission_weight``), ``UNKNOWN``
-    only ``UNKNOWN_WINDOWS`` novel windows in a row. Unchanged for a model without an HMM.
+    (``spec.hmm()``, with ``spec.emission_weight`` and bouts of at least ``spec.min_bout``
+    windows), ``UNKNOWN`` only ``UNKNOWN_WINDOWS`` novel windows in a row. Unchanged for a
+    model without an HMM.
 
     A model with ``spec.posture_odds`` first has each window's sitting/standing split
     re-weighed by the recording's own two postures (``signal.posture``); the HMM reads that.
@@ -141,12 +142,11 @@ def smoothed(preds: Predictions, spec: ModelSpec, weight: float | None = None) -
     hmm = spec.hmm()
     if hmm is None or not len(preds.start):
         return preds
-    weight = spec.emission_weight if weight is None else weight
     emissions = hmm_emissions(preds, hmm[1])
     if spec.posture_odds is not None and preds.gravity is not None:
         sit, stand = spec.classes.index("SITTING"), spec.classes.index("STANDING")
         emissions = posture_odds(emissions, preds.gravity, sit, stand, spec.posture_odds)
-    path = viterbi(emissions, *hmm, weight)
+    path = viterbi(emissions, *hmm, spec.emission_weight, spec.min_bout)
     unknown = None if preds.unknown is None else sustained(preds.unknown, UNKNOWN_WINDOWS)
     return dataclasses.replace(preds, path=path, unknown=unknown)
 

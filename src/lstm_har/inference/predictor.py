@@ -278,9 +278,11 @@ class Recognizer:
         self.lag = lag  # None: unsmoothed, each window as it completes
         self._windower = Windower()
         self._tracker = UprightTracker()
-        hmm, weight = predictor.spec.hmm(), predictor.spec.emission_weight
-        self._smoother = (None if lag is None or hmm is None
-                          else FixedLagViterbi(*hmm, lag, weight))  # fmt: skip
+        spec, hmm = predictor.spec, predictor.spec.hmm()
+        self._smoother = (
+            None if lag is None or hmm is None
+            else FixedLagViterbi(*hmm, lag, spec.emission_weight, spec.min_bout)
+        )  # fmt: skip
         self._pending: Predictions | None = None  # windows not yet decided
         self._still_before = 0  # still windows just before the pending ones (capped)
         self._novel_before = 0  # and novel ones

@@ -7,6 +7,11 @@ recordings' label sequences (``transitions``: how long each activity lasts, not 
 which); the most likely label sequence (``viterbi``) replaces the per-window argmax. Pure
 numpy, ``(N, K)`` in, ``(N,)`` out.
 
+A bout shorter than ``min_run`` windows is not allowed between two others (``duration_chain``:
+each class becomes a chain of ``min_run`` states that must be passed through, the last of them
+sticky), a hidden semi-Markov model's minimum duration in plain HMM form. The first and last
+bouts of a recording may be shorter: it starts and ends inside them.
+
 A stream cannot wait for its end: ``FixedLagViterbi`` decides each window ``lag`` windows
 later, by tracing back from the best state so far. It agrees with ``viterbi`` on the whole
 sequence wherever the best paths have merged within the lag, which with a sticky chain
@@ -58,28 +63,66 @@ def log_emissions(proba: np.ndarray, prior: np.ndarray, weight: float = 1.0) -> 
     return out
 
 
+def duration_chain(
+    transition: np.ndarray, prior: np.ndarray, min_run: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The HMM ``(K, K)``, ``(K,)`` with each class's bouts at least ``min_run`` windows long,
+    as a plain HMM over ``K * min_run`` states, ``(K * min_run, K * min_run)`` transitions and
+    ``(K * min_run,)`` start probabilities. State ``k * min_run + j`` is the ``j``-th window of
+    a bout of class ``k`` (``state // min_run`` is the class): from ``j < min_run - 1`` the
+    bout goes on to ``j + 1``; the last state stays with ``T[k, k]`` and leaves to the first
+    state of class ``l`` with ``T[k, l]``. A recording may start in any state (``prior[k] /
+    min_run`` each). ``min_run = 1`` gives the HMM back unchanged."""
+    if min_run < 1:
+        raise ValueError(f"duration_chain: min_run must be >= 1, got {min_run}")
+    k, m = len(prior), min_run
+    chain = np.zeros((k * m, k * m))
+    first, last = np.arange(k) * m, np.arange(k) * m + m - 1
+    for j in range(m - 1):  # inside a bout: on to its next window
+        chain[first + j, first + j + 1] = 1.0
+    chain[np.ix_(last, first)] = transition - np.diag(np.diag(transition))  # (K, K) leaving
+    chain[last, last] = np.diag(transition)
+    return chain, np.repeat(np.asarray(prior, dtype=np.float64) / m, m)
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    """log with log(0) = -inf (a chain's impossible steps), without numpy's warning."""
+    out: np.ndarray = np.full(x.shape, -np.inf)
+    np.log(x, out=out, where=x > 0)
+    return out
+
+
+def _back_dtype(n_states: int) -> type[np.integer]:
+    """The smallest integer type for back-pointers: a week of windows keeps one per state."""
+    return np.uint8 if n_states <= 256 else np.int32
+
+
 def viterbi(
-    proba: np.ndarray, transition: np.ndarray, prior: np.ndarray, weight: float = 1.0
-) -> np.ndarray:
+    proba: np.ndarray, transition: np.ndarray, prior: np.ndarray, weight: float = 1.0,
+    min_run: int = 1,
+) -> np.ndarray:  # fmt: skip
     """The most likely class sequence ``(N,)`` given window probabilities ``(N, K)``, with
-    emissions ``log_emissions(proba, prior, weight)``, starting from ``prior``; in log space.
+    emissions ``log_emissions(proba, prior, weight)``, starting from ``prior``, no bout but the
+    first and last shorter than ``min_run`` windows (``duration_chain``); in log space.
     """
     n, k = proba.shape
     if n == 0:
         return np.empty(0, dtype=np.int64)
+    chain, start = duration_chain(transition, prior, min_run)
     log_emit = log_emissions(proba, prior, weight)  # (N, K)
-    log_trans = np.log(transition)  # (K, K): from row to column
-    score = np.log(prior) + log_emit[0]
-    back = np.empty((n, k), dtype=np.int64)
+    owner = np.arange(k * min_run) // min_run  # each chain state's class; (K,) -> (K*m,) per row
+    log_trans = _log(chain)  # (K*m, K*m): from row to column
+    score = _log(start) + log_emit[0, owner]
+    back = np.empty((n, k * min_run), dtype=_back_dtype(k * min_run))
     for t in range(1, n):
-        step = score[:, None] + log_trans  # (K, K): best way into each column
+        step = score[:, None] + log_trans  # (S, S): best way into each column
         back[t] = step.argmax(axis=0)
-        score = step.max(axis=0) + log_emit[t]
+        score = step.max(axis=0) + log_emit[t, owner]
     path = np.empty(n, dtype=np.int64)
     path[-1] = int(score.argmax())
     for t in range(n - 1, 0, -1):
         path[t - 1] = back[t, path[t]]
-    return path
+    return path // min_run
 
 
 class FixedLagViterbi:
@@ -89,19 +132,22 @@ class FixedLagViterbi:
     indices decided by them (the windows now ``lag`` behind the newest, in order); ``flush()``
     returns those still open, traced back from the final scores. Memory: ``lag`` back-pointer
     rows, whatever the stream's length. With ``lag`` >= the sequence's length, the output is
-    exactly ``viterbi``'s.
+    exactly ``viterbi``'s (the same ``weight`` and ``min_run``).
     """
 
     def __init__(
-        self, transition: np.ndarray, prior: np.ndarray, lag: int, weight: float = 1.0
-    ) -> None:
+        self, transition: np.ndarray, prior: np.ndarray, lag: int, weight: float = 1.0,
+        min_run: int = 1,
+    ) -> None:  # fmt: skip
         if lag < 0:
             raise ValueError(f"FixedLagViterbi: lag must be >= 0, got {lag}")
         self.lag = lag
         self.prior = prior
         self.weight = weight
-        self._log_trans = np.log(transition)  # (K, K): from row to column
-        self._log_prior = np.log(prior)
+        self.min_run = min_run
+        chain, start = duration_chain(transition, prior, min_run)
+        self._log_trans = _log(chain)  # (K*m, K*m): from row to column
+        self._log_prior = _log(start)
         self._score: np.ndarray | None = None  # (K,) best log score ending in each class
         self._open = 0  # windows not yet decided
         # back-pointers into the previous window, for each open window but the oldest
@@ -110,7 +156,7 @@ class FixedLagViterbi:
     def push(self, proba: np.ndarray) -> np.ndarray:
         decided: list[int] = []
         log_emit = log_emissions(proba, self.prior, self.weight)  # (n, K)
-        for row in log_emit:
+        for row in np.repeat(log_emit, self.min_run, axis=1):  # (n, K) -> (n, K*m)
             if self._score is None:
                 self._score = self._log_prior + row
             else:
@@ -120,7 +166,7 @@ class FixedLagViterbi:
                 self._score = step.max(axis=0) + row
             self._open += 1
             if self._open > self.lag:  # the oldest open window is lag behind: decide it
-                decided.append(self._trace()[0])
+                decided.append(self._trace()[0] // self.min_run)
                 self._open -= 1
                 if self._back:
                     self._back.popleft()
@@ -131,7 +177,7 @@ class FixedLagViterbi:
         path = self._trace() if self._open else []
         self._score, self._open = None, 0
         self._back.clear()
-        return np.asarray(path, dtype=np.int64)
+        return np.asarray(path, dtype=np.int64) // self.min_run
 
     def _trace(self) -> list[int]:
         """The best path through the open windows, oldest first."""

@@ -1,25 +1,29 @@
-"""How far the smoothing HMM trusts each window: its emission weight, fitted on validation.
+"""How far the smoothing HMM trusts each window, and its shortest bout, fitted on validation.
 
 The transitions come from the training subjects' label sequences (``runs.spec_for``),
 but a network trained with cross-entropy is overconfident: a wrong window often comes with a
 probability near 1, which no transition outvotes, so a timeline flickers. The emission weight
-(``signal.smoothing.log_emissions``) tempers that. It is fitted on the validation subjects'
-whole recordings (postural transitions and unlabelled stretches included, as in real use),
-smoothed with each of ``WEIGHTS`` as ``lstm-har predict`` does, by the one-standard-error rule
-(Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 2nd ed., §7.10): of
-the weights whose window errors (on the windows lying inside one activity) are within one
-binomial standard error of the fewest, the one whose timeline has the fewest bouts, the
-smoothest that the validation data cannot tell from the best. No test subject is looked at.
-A source without whole recordings (the official release) keeps the weight at 1.
+(``signal.smoothing.log_emissions``) tempers that; the minimum bout
+(``signal.smoothing.duration_chain``) keeps a few windows of a postural transition or a turn
+from becoming bouts of their own. Both are fitted on the validation subjects' whole
+recordings (postural transitions and unlabelled stretches included, as in real use), smoothed
+with each pair from ``WEIGHTS`` x ``MIN_BOUTS`` as ``lstm-har predict`` does, by the
+one-standard-error rule (Hastie, Tibshirani & Friedman, *The Elements of Statistical
+Learning*, 2nd ed., §7.10): of the pairs whose window errors (on the windows lying inside one
+activity) are within one binomial standard error of the fewest, the one whose timeline has
+the fewest bouts, the smoothest that the validation data cannot tell from the best. No test
+subject is looked at. A source without whole recordings (the official release) keeps 1 and 1.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
+from ..checkpoint import ModelSpec
 from ..data.sources import LabeledRecording
 from ..inference.predictions import smoothed
 from ..inference.predictor import Predictor
@@ -27,11 +31,19 @@ from ..models import Classifier
 from ..signal.smoothing import runs
 from .metrics import window_truth
 
+_K = TypeVar("_K", bound=Hashable)
+
 WEIGHTS = (1.0, 0.7, 0.5, 0.35, 0.25, 0.15)  # from plain Viterbi to heavy smoothing
+# Shortest bouts in windows (1.28 s on each), up to 8 (a 10 s bout: stepcount's window; actinet
+# reads 30 s epochs). Validation cannot show the cost of a longer one: the scripted HAPT bouts
+# are rarely that short (training subjects' activity segments: 1st percentile 7.9 s, 5th
+# 10.5 s), but a person's day has short walks and stops.
+MIN_BOUTS = (1, 2, 4, 8)
 
 
-def fit_emission_weight(model: Classifier, recordings: Sequence[LabeledRecording]) -> Classifier:
-    """Set ``model.spec.emission_weight`` from the validation ``recordings``; returns it."""
+def fit_smoothing(model: Classifier, recordings: Sequence[LabeledRecording]) -> Classifier:
+    """Set ``model.spec.emission_weight`` and ``min_bout`` from the validation ``recordings``
+    (module docstring); returns the model."""
     if model.spec.hmm() is None or not recordings:
         return model
     predictor = Predictor.from_classifier(model)
@@ -41,24 +53,28 @@ def fit_emission_weight(model: Classifier, recordings: Sequence[LabeledRecording
         scored.append((preds, *window_truth(r.labels, len(preds.label), model.spec.task)))
     n_windows = sum(int(pure.sum()) for *_, pure in scored)
 
-    def cost(weight: float) -> tuple[int, int]:
+    def cost(spec: ModelSpec) -> tuple[int, int]:
         errors = bouts = 0
         for preds, truth, pure in scored:
-            label = smoothed(preds, model.spec, weight).label
+            label = smoothed(preds, spec).label
             errors += int((label[pure] != truth[pure]).sum())
             bouts += len(runs(label))
         return errors, bouts
 
-    weight = one_standard_error({w: cost(w) for w in WEIGHTS}, n_windows)
-    model.spec = model.spec.replace(emission_weight=weight)
+    pairs = [(w, m) for m in MIN_BOUTS for w in WEIGHTS]  # ties: the plainer smoothing first
+    weight, min_bout = one_standard_error(
+        {pair: cost(model.spec.replace(emission_weight=pair[0], min_bout=pair[1]))
+         for pair in pairs}, n_windows)  # fmt: skip
+    model.spec = model.spec.replace(emission_weight=weight, min_bout=min_bout)
     return model
 
 
-def one_standard_error(costs: dict[float, tuple[int, int]], n_windows: int) -> float:
-    """The weight with the fewest bouts among those whose errors are within one binomial
-    standard error, sqrt(e (1 - e / n)), of the fewest ``e``; ``costs`` maps each weight to
-    ``(errors, bouts)`` over ``n_windows``. Ties go to the weight listed first."""
+def one_standard_error(costs: dict[_K, tuple[int, int]], n_windows: int) -> _K:
+    """The key with the fewest bouts among those whose errors are within one binomial
+    standard error, sqrt(e (1 - e / n)), of the fewest ``e``; ``costs`` maps each candidate
+    (a smoothing's parameters) to ``(errors, bouts)`` over ``n_windows``. Ties go to the
+    candidate listed first."""
     best = min(errors for errors, _ in costs.values())
     se = math.sqrt(best * (1 - best / n_windows)) if n_windows else 0.0
-    close = [w for w, (errors, _) in costs.items() if errors <= best + se]
-    return min(close, key=lambda w: costs[w][1])
+    close = [key for key, (errors, _) in costs.items() if errors <= best + se]
+    return min(close, key=lambda key: costs[key][1])

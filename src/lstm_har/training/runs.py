@@ -38,7 +38,7 @@ from ..signal.posture import POSTURE_ODDS
 from ..signal.smoothing import transitions
 from . import plots
 from .distributed import barrier, is_main
-from .hmm import fit_emission_weight
+from .hmm import fit_smoothing
 from .loop import FitResult, Listener, fit
 from .metrics import evaluate, majority_baseline
 from .novelty import fit_novelty
@@ -210,7 +210,7 @@ def train_run(
         )  # fmt: skip
         fit_novelty(model, fit_data.X, fit_data.y, val_data.X)  # what UNKNOWN means
         validation = set(val_data.subject.tolist())  # how hard to smooth, on their recordings
-        fit_emission_weight(model, [r for r in read_recordings(cfg.data)
+        fit_smoothing(model, [r for r in read_recordings(cfg.data)
                                     if r.subject in validation])  # fmt: skip
     except LstmHarError:  # bad input found late: leave no half-made run behind
         if created and not resume and is_main():
