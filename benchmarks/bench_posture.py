@@ -11,8 +11,9 @@ window errors (argmax, over the windows inside one labelled activity) with the r
 whole, with its standing windows taken out, and with its sitting windows taken out. The two
 cut cases are what a recording with one posture looks like, where two clusters are not
 there to be found: a bound that mends the whole recordings but relabels those is too loose.
-Then the timeline as ``lstm-har predict`` gives it (the run's own ``posture_odds`` and
-emission weight) against the HMM alone and against no smoothing: errors and bouts.
+Then the timeline as ``lstm-har predict`` gives it (the run's own ``posture_odds``, emission
+weight and minimum bout) against the same without its minimum bout, the HMM alone (no
+postures) and no smoothing: errors and bouts.
 """
 
 from __future__ import annotations
@@ -52,10 +53,12 @@ def main() -> None:
     args = parser.parse_args()
     recordings = read_packaged()
     errors = np.zeros((len(args.bounds) + 1, len(CASES)), dtype=np.int64)  # row 0: no postures
-    timeline = np.zeros(7, dtype=np.int64)
+    timeline = np.zeros(9, dtype=np.int64)
+    chosen = []
     for run in args.model:
         predictor = Predictor.from_model(run, engine="torch")
         spec = predictor.spec
+        chosen.append((spec.emission_weight, spec.min_bout))
         if spec.posture_odds is None:
             raise SystemExit(f"{run}: a model without sitting/standing postures (posture_odds)")
         sit, stand = spec.classes.index("SITTING"), spec.classes.index("STANDING")
@@ -74,7 +77,8 @@ def main() -> None:
                     moved = posture_odds(proba, gravity, sit, stand, bound)
                     errors[b, c] += int((names[moved.argmax(1)] != t)[p].sum())
             alone = smoothed(raw, dataclasses.replace(spec, posture_odds=None)).label
-            labels = (raw.label, alone, smoothed(raw, spec).label)
+            any_bout = smoothed(raw, dataclasses.replace(spec, min_bout=1)).label
+            labels = (raw.label, alone, any_bout, smoothed(raw, spec).label)
             timeline += [pure.sum(), *((lab != truth)[pure].sum() for lab in labels),
                          *(len(runs(lab)) for lab in labels)]  # fmt: skip
     print(f"validation window errors, unsmoothed argmax, {len(args.model)} run(s)")
@@ -83,8 +87,11 @@ def main() -> None:
         name = "off" if b == 0 else f"{args.bounds[b - 1]:g}"
         print(f"{name:>8}" + "".join(f"{v:>13}" for v in row) + f"{row.sum():>11}")
     n, *rest = timeline.tolist()
-    print(f"timeline over {n} validation windows (errors; bouts): unsmoothed {rest[0]}; {rest[3]}, "
-          f"HMM alone {rest[1]}; {rest[4]}, postures + HMM {rest[2]}; {rest[5]}")  # fmt: skip
+    fitted = ", ".join(f"{w:g}/{m}" for w, m in chosen)
+    print(f"timeline over {n} validation windows (errors; bouts): unsmoothed {rest[0]}; {rest[4]}, "
+          f"HMM alone {rest[1]}; {rest[5]}, postures + HMM with any bout {rest[2]}; {rest[6]}, "
+          f"as predict (+ the minimum bout) {rest[3]}; {rest[7]}")  # fmt: skip
+    print(f"fitted emission weight / minimum bout (windows) per run: {fitted}")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,10 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
     if meta.get("trained_classes"):
         task += (" The network scores the six activities and WALKING is read against the sum "
                  "of the other five (`--fine-labels`), so stairs are learnt apart.")  # fmt: skip
-    smoothing = f"HMM emission weight {meta['emission_weight']:g} (fitted on validation)"
+    bout = meta.get("min_bout", 1)
+    smoothing = (f"HMM emission weight {meta['emission_weight']:g}, shortest bout between two "
+                 f"others {bout} window{'s' if bout > 1 else ''} ({1.28 * bout:.1f} s; both "
+                 "fitted on validation)")  # fmt: skip
     lean = ("not used. That costs accuracy against a model for one fixed orientation on UCI "
             "HAR's own phone (README \"Any orientation\").")  # fmt: skip
     if meta.get("posture_odds"):
