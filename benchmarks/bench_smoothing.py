@@ -90,7 +90,7 @@ def main() -> None:
     n, raw_err, smooth_err, segments, raw_bouts, smooth_bouts, activity_bouts = totals.tolist()
     cut = 1 - smooth_err / raw_err if raw_err else 0.0
     print(f"window error {100 * raw_err / n:.2f} % -> {100 * smooth_err / n:.2f} % "
-          f"({100 * cut:.0f} % fewer errors); bouts {raw_bouts} -> {smooth_bouts} against "
+          f"({100 * cut:.1f} % fewer errors); bouts {raw_bouts} -> {smooth_bouts} against "
           f"{segments} labelled segments ({smooth_bouts / segments:.2f}x); activity bouts "
           f"{activity_bouts} ({activity_bouts / segments:.2f}x)")  # fmt: skip
     print(f"LAYING windows taken for a phone lying still (NOT_WORN): {off} of {laying}")
