@@ -40,7 +40,8 @@ def add_parser(sub: Any) -> None:
     predict.add_argument(
         "--no-smooth", action="store_true",
         help="each window's own label; by default the most likely label sequence under the "
-        "model's HMM of activity changes",
+        "model's HMM of activity changes, no bout between two others shorter than its "
+        "min_bout windows (the activity model: 8, about 10 s)",
     )  # fmt: skip
     predict.add_argument(
         "--placement", default="auto", choices=["auto", "waist", "pocket"],
