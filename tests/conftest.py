@@ -7,6 +7,12 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
+
+# The fuzz tests draw the same examples on every run and machine (tests are deterministic):
+# no random seed, no example database carried between runs.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -107,6 +107,10 @@ def test_a_torn_or_edited_checkpoint_is_refused(tmp_path):
     (tmp_path / "model.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "task"}))
     with pytest.raises(CheckpointError, match="missing field 'task'"):
         Classifier.load(tmp_path)
+    # a model from before the minimum bout (no field, or null) smooths with any bout length
+    for older in ({k: v for k, v in meta.items() if k != "min_bout"}, meta | {"min_bout": None}):
+        (tmp_path / "model.json").write_text(json.dumps(older))
+        assert Classifier.load(tmp_path).spec.min_bout == 1
 
 
 @pytest.mark.parametrize("name", ["walking", "activity"])

@@ -184,7 +184,9 @@ class ModelSpec:
             if not 0 < weight <= 1:
                 raise CheckpointError(f"{where}: emission_weight must be in (0, 1], got {weight}")
             fields["emission_weight"] = float(weight)
-        if not 1 <= fields.get("min_bout", 1) <= MAX_MIN_BOUT:
+        if fields.get("min_bout") is None:
+            fields.pop("min_bout", None)  # older models: any bout length
+        elif not 1 <= fields["min_bout"] <= MAX_MIN_BOUT:
             raise CheckpointError(f"{where}: min_bout must be in 1..{MAX_MIN_BOUT}, "
                                   f"got {fields['min_bout']}")  # fmt: skip
         odds = fields.get("posture_odds")
