@@ -13,7 +13,8 @@ cut cases are what a recording with one posture looks like, where two clusters a
 there to be found: a bound that mends the whole recordings but relabels those is too loose.
 Then the timeline as ``lstm-har predict`` gives it (the run's own ``posture_odds``, emission
 weight and minimum bout) against the same without its minimum bout, the HMM alone (no
-postures) and no smoothing: errors and bouts.
+postures) and no smoothing: errors and bouts. Last, what ``lstm-har train`` fits the weight
+and the minimum bout from (``training.hmm.smoothing_costs``), summed over the runs.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from lstm_har.inference import Predictor
 from lstm_har.inference.predictions import smoothed
 from lstm_har.signal.posture import posture_odds
 from lstm_har.signal.smoothing import runs
+from lstm_har.training.hmm import MIN_BOUTS, WEIGHTS, smoothing_costs
 from lstm_har.training.metrics import window_truth
 
 CASES = ("whole", "no standing", "no sitting")
@@ -55,6 +57,7 @@ def main() -> None:
     errors = np.zeros((len(args.bounds) + 1, len(CASES)), dtype=np.int64)  # row 0: no postures
     timeline = np.zeros(9, dtype=np.int64)
     chosen = []
+    grid = np.zeros((len(MIN_BOUTS), len(WEIGHTS), 2), dtype=np.int64)  # (errors, bouts)
     for run in args.model:
         predictor = Predictor.from_model(run, engine="torch")
         spec = predictor.spec
@@ -65,6 +68,8 @@ def main() -> None:
         names = np.asarray(spec.classes)
         validation = _validation_subjects(recordings, spec)
         mine = [r for r in recordings if r.subject in validation][: 1 if args.dry_run else None]
+        costs, _ = smoothing_costs(predictor, mine)
+        grid += [[costs[(w, m)] for w in WEIGHTS] for m in MIN_BOUTS]
         for rec in mine:
             raw = predictor.predict(np.concatenate([rec.acc, rec.gyro], axis=1), smooth=False)
             truth, pure = window_truth(rec.labels, len(raw.start), spec.task)
@@ -92,6 +97,10 @@ def main() -> None:
           f"HMM alone {rest[1]}; {rest[5]}, postures + HMM with any bout {rest[2]}; {rest[6]}, "
           f"as predict (+ the minimum bout) {rest[3]}; {rest[7]}")  # fmt: skip
     print(f"fitted emission weight / minimum bout (windows) per run: {fitted}")
+    print("validation timeline errors / bouts by emission weight (columns) and minimum bout")
+    print(f"{'min bout':>8}" + "".join(f"{w:>12g}" for w in WEIGHTS))
+    for m, row in zip(MIN_BOUTS, grid, strict=True):
+        print(f"{m:>8}" + "".join(f"{f'{e} / {b}':>12}" for e, b in row))
 
 
 if __name__ == "__main__":

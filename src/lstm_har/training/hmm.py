@@ -23,7 +23,6 @@ from typing import TypeVar
 
 import numpy as np
 
-from ..checkpoint import ModelSpec
 from ..data.sources import LabeledRecording
 from ..inference.predictions import smoothed
 from ..inference.predictor import Predictor
@@ -46,27 +45,35 @@ def fit_smoothing(model: Classifier, recordings: Sequence[LabeledRecording]) -> 
     (module docstring); returns the model."""
     if model.spec.hmm() is None or not recordings:
         return model
-    predictor = Predictor.from_classifier(model)
+    costs, n_windows = smoothing_costs(Predictor.from_classifier(model), recordings)
+    weight, min_bout = one_standard_error(costs, n_windows)
+    model.spec = model.spec.replace(emission_weight=weight, min_bout=min_bout)
+    return model
+
+
+def smoothing_costs(
+    predictor: Predictor, recordings: Sequence[LabeledRecording]
+) -> tuple[dict[tuple[float, int], tuple[int, int]], int]:
+    """What each ``(emission weight, minimum bout)`` of ``WEIGHTS`` x ``MIN_BOUTS`` costs on
+    ``recordings`` as ``lstm-har predict`` smooths them: ``{pair: (window errors, bouts)}``,
+    errors over the windows lying inside one activity, bouts over the whole recordings; and
+    how many windows were scored. Plainer smoothings first (``one_standard_error``'s ties)."""
+    spec = predictor.spec
     scored = []  # (raw predictions, true label per window, whether it lies inside one activity)
     for r in recordings:
         preds = predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False)
-        scored.append((preds, *window_truth(r.labels, len(preds.label), model.spec.task)))
-    n_windows = sum(int(pure.sum()) for *_, pure in scored)
+        scored.append((preds, *window_truth(r.labels, len(preds.label), spec.task)))
 
-    def cost(spec: ModelSpec) -> tuple[int, int]:
+    def cost(weight: float, min_bout: int) -> tuple[int, int]:
         errors = bouts = 0
         for preds, truth, pure in scored:
-            label = smoothed(preds, spec).label
+            label = smoothed(preds, spec.replace(emission_weight=weight, min_bout=min_bout)).label
             errors += int((label[pure] != truth[pure]).sum())
             bouts += len(runs(label))
         return errors, bouts
 
-    pairs = [(w, m) for m in MIN_BOUTS for w in WEIGHTS]  # ties: the plainer smoothing first
-    weight, min_bout = one_standard_error(
-        {pair: cost(model.spec.replace(emission_weight=pair[0], min_bout=pair[1]))
-         for pair in pairs}, n_windows)  # fmt: skip
-    model.spec = model.spec.replace(emission_weight=weight, min_bout=min_bout)
-    return model
+    costs = {(w, m): cost(w, m) for m in MIN_BOUTS for w in WEIGHTS}
+    return costs, sum(int(pure.sum()) for *_, pure in scored)
 
 
 def one_standard_error(costs: dict[_K, tuple[int, int]], n_windows: int) -> _K:
