@@ -73,6 +73,9 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
                 "whole recording (not live streams), both postures in it, and the phone kept "
                 "the same way throughout; a recording with one posture is left as the network "
                 "says, within that bound (README \"Smoothing\").")  # fmt: skip
+    short = ("" if bout == 1 else f": no bout between two others is shorter than {bout} windows "
+             f"({1.28 * bout:.0f} s), so a shorter walk or stop is told as its neighbours; "
+             "`--no-smooth` shows each window")  # fmt: skip
     cfg = meta["config"]
     seeds = summary["seeds"]
     recall = _walking_recall(sweep, seeds, "test_motionsense")
@@ -153,7 +156,7 @@ or more without any body motion is `NOT_WORN` (README "Smoothing").
 * UCI HAR: 30 volunteers aged 19-48 in a lab protocol; MotionSense: 24 people on a campus.
   Free-living behaviour, other ages and mobility impairments are not represented. Not a
   medical device.
-* One label per 2.56 s window (64-sample hop), smoothed by the model's HMM by default.
+* One label per 2.56 s window (64-sample hop), smoothed by the model's HMM by default{short}.
   Activities outside the classes (running, cycling, a bus ride) get one of the classes
   unless their windows lie far from all of them (`UNKNOWN`); postural transitions mostly
   do not (README "Smoothing").
