@@ -33,8 +33,7 @@ from lstm_har.inference import Predictor
 from lstm_har.inference.predictions import smoothed
 from lstm_har.signal.posture import posture_odds
 from lstm_har.signal.smoothing import runs
-from lstm_har.training.hmm import MIN_BOUTS, WEIGHTS, smoothing_costs
-from lstm_har.training.metrics import window_truth
+from lstm_har.training.hmm import MIN_BOUTS, WEIGHTS, score_recordings, smoothing_costs
 
 CASES = ("whole", "no standing", "no sitting")
 
@@ -68,11 +67,11 @@ def main() -> None:
         names = np.asarray(spec.classes)
         validation = _validation_subjects(recordings, spec)
         mine = [r for r in recordings if r.subject in validation][: 1 if args.dry_run else None]
-        costs, _ = smoothing_costs(predictor, mine)
+        scored = score_recordings(predictor, mine)
+        costs = smoothing_costs(spec, scored)
         grid += [[costs[(w, m)] for w in WEIGHTS] for m in MIN_BOUTS]
-        for rec in mine:
-            raw = predictor.predict(np.concatenate([rec.acc, rec.gyro], axis=1), smooth=False)
-            truth, pure = window_truth(rec.labels, len(raw.start), spec.task)
+        for rec in scored:
+            raw, truth, pure = rec.preds, rec.truth, rec.pure
             assert raw.gravity is not None
             for c, cut in enumerate((None, "STANDING", "SITTING")):
                 keep = truth != cut

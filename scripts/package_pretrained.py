@@ -19,6 +19,7 @@ from pathlib import Path
 from lstm_har._files import atomic_write, read_json, write_json
 from lstm_har.inference.export import export
 from lstm_har.models import Classifier
+from lstm_har.signal import SAMPLE_RATE_HZ, STEP
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lstm_har" / "pretrained"
 
@@ -58,8 +59,9 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
         task += (" The network scores the six activities and WALKING is read against the sum "
                  "of the other five (`--fine-labels`), so stairs are learnt apart.")  # fmt: skip
     bout = meta.get("min_bout", 1)
+    bout_s = bout * STEP / SAMPLE_RATE_HZ  # each window 1.28 s on from the last
     smoothing = (f"HMM emission weight {meta['emission_weight']:g}, shortest bout between two "
-                 f"others {bout} window{'s' if bout > 1 else ''} ({1.28 * bout:.1f} s; both "
+                 f"others {bout} window{'s' if bout > 1 else ''} ({bout_s:.1f} s; both "
                  "fitted on validation)")  # fmt: skip
     lean = ("not used. That costs accuracy against a model for one fixed orientation on UCI "
             "HAR's own phone (README \"Any orientation\").")  # fmt: skip
@@ -74,7 +76,7 @@ def card(name: str, meta: dict, metrics: dict, summary: dict, command: str, seed
                 "the same way throughout; a recording with one posture is left as the network "
                 "says, within that bound (README \"Smoothing\").")  # fmt: skip
     short = ("" if bout == 1 else f": no bout between two others is shorter than {bout} windows "
-             f"({1.28 * bout:.0f} s), so a shorter walk or stop is told as its neighbours; "
+             f"({bout_s:.0f} s), so a shorter walk or stop is told as its neighbours; "
              "`--no-smooth` shows each window")  # fmt: skip
     cfg = meta["config"]
     seeds = summary["seeds"]

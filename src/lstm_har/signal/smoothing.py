@@ -92,6 +92,16 @@ def _log(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _log_chain(
+    transition: np.ndarray, prior: np.ndarray, min_run: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``duration_chain`` in log space, for both Viterbis: ``(S, S)`` log transitions, ``(S,)``
+    log start, and ``(S,)`` each state's class (which emission column it reads), S = K*m."""
+    chain, start = duration_chain(transition, prior, min_run)
+    owner = np.arange(len(start)) // min_run
+    return _log(chain), _log(start), owner
+
+
 def _back_dtype(n_states: int) -> type[np.integer]:
     """The smallest integer type for back-pointers: a week of windows keeps one per state."""
     return np.uint8 if n_states <= 256 else np.int32
@@ -108,11 +118,9 @@ def viterbi(
     n, k = proba.shape
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    chain, start = duration_chain(transition, prior, min_run)
-    log_emit = log_emissions(proba, prior, weight)  # (N, K)
-    owner = np.arange(k * min_run) // min_run  # each chain state's class; (K,) -> (K*m,) per row
-    log_trans = _log(chain)  # (K*m, K*m): from row to column
-    score = _log(start) + log_emit[0, owner]
+    log_trans, log_start, owner = _log_chain(transition, prior, min_run)  # (S, S): row to column
+    log_emit = log_emissions(proba, prior, weight)  # (N, K); [t, owner]: (K,) -> (S,)
+    score = log_start + log_emit[0, owner]
     back = np.empty((n, k * min_run), dtype=_back_dtype(k * min_run))
     for t in range(1, n):
         step = score[:, None] + log_trans  # (S, S): best way into each column
@@ -145,10 +153,9 @@ class FixedLagViterbi:
         self.prior = prior
         self.weight = weight
         self.min_run = min_run
-        chain, start = duration_chain(transition, prior, min_run)
-        self._log_trans = _log(chain)  # (K*m, K*m): from row to column
-        self._log_prior = _log(start)
-        self._score: np.ndarray | None = None  # (K,) best log score ending in each class
+        # (S, S) from row to column, (S,), (S,) each state's class; S = K * min_run
+        self._log_trans, self._log_prior, self._owner = _log_chain(transition, prior, min_run)
+        self._score: np.ndarray | None = None  # (S,) best log score ending in each state
         self._open = 0  # windows not yet decided
         # back-pointers into the previous window, for each open window but the oldest
         self._back: collections.deque[np.ndarray] = collections.deque()
@@ -156,7 +163,7 @@ class FixedLagViterbi:
     def push(self, proba: np.ndarray) -> np.ndarray:
         decided: list[int] = []
         log_emit = log_emissions(proba, self.prior, self.weight)  # (n, K)
-        for row in np.repeat(log_emit, self.min_run, axis=1):  # (n, K) -> (n, K*m)
+        for row in log_emit[:, self._owner]:  # (n, K) -> (n, S)
             if self._score is None:
                 self._score = self._log_prior + row
             else:

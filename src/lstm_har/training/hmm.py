@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
+from ..checkpoint import ModelSpec
 from ..data.sources import LabeledRecording
-from ..inference.predictions import smoothed
+from ..inference.predictions import Predictions, smoothed
 from ..inference.predictor import Predictor
 from ..models import Classifier
 from ..signal.smoothing import runs
@@ -40,40 +42,56 @@ WEIGHTS = (1.0, 0.7, 0.5, 0.35, 0.25, 0.15)  # from plain Viterbi to heavy smoot
 MIN_BOUTS = (1, 2, 4, 8)
 
 
+@dataclass(frozen=True)
+class ScoredRecording:
+    """One validation recording as the model labels it, unsmoothed, beside its truth."""
+
+    preds: Predictions  # each window's own probabilities (Predictor.predict, smooth=False)
+    truth: np.ndarray  # (N,) the true class name of each window
+    pure: np.ndarray  # (N,) bool: the window lies wholly inside one activity (is scored)
+
+
+def score_recordings(
+    predictor: Predictor, recordings: Sequence[LabeledRecording]
+) -> list[ScoredRecording]:
+    """Each of ``recordings`` labelled once by ``predictor``, unsmoothed, with its truth."""
+    scored = []
+    for r in recordings:
+        preds = predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False)
+        scored.append(ScoredRecording(preds, *window_truth(r.labels, len(preds.label),
+                                                           predictor.spec.task)))  # fmt: skip
+    return scored
+
+
 def fit_smoothing(model: Classifier, recordings: Sequence[LabeledRecording]) -> Classifier:
     """Set ``model.spec.emission_weight`` and ``min_bout`` from the validation ``recordings``
     (module docstring); returns the model."""
     if model.spec.hmm() is None or not recordings:
         return model
-    costs, n_windows = smoothing_costs(Predictor.from_classifier(model), recordings)
-    weight, min_bout = one_standard_error(costs, n_windows)
+    scored = score_recordings(Predictor.from_classifier(model), recordings)
+    weight, min_bout = one_standard_error(smoothing_costs(model.spec, scored),
+                                          sum(int(s.pure.sum()) for s in scored))  # fmt: skip
     model.spec = model.spec.replace(emission_weight=weight, min_bout=min_bout)
     return model
 
 
 def smoothing_costs(
-    predictor: Predictor, recordings: Sequence[LabeledRecording]
-) -> tuple[dict[tuple[float, int], tuple[int, int]], int]:
+    spec: ModelSpec, scored: Sequence[ScoredRecording]
+) -> dict[tuple[float, int], tuple[int, int]]:
     """What each ``(emission weight, minimum bout)`` of ``WEIGHTS`` x ``MIN_BOUTS`` costs on
-    ``recordings`` as ``lstm-har predict`` smooths them: ``{pair: (window errors, bouts)}``,
-    errors over the windows lying inside one activity, bouts over the whole recordings; and
-    how many windows were scored. Plainer smoothings first (``one_standard_error``'s ties)."""
-    spec = predictor.spec
-    scored = []  # (raw predictions, true label per window, whether it lies inside one activity)
-    for r in recordings:
-        preds = predictor.predict(np.concatenate([r.acc, r.gyro], axis=1), smooth=False)
-        scored.append((preds, *window_truth(r.labels, len(preds.label), spec.task)))
+    the ``scored`` recordings as ``lstm-har predict`` smooths them with ``spec``: ``{pair:
+    (window errors, bouts)}``, errors over the windows lying inside one activity, bouts over
+    the whole recordings. Plainer smoothings first (``one_standard_error``'s ties)."""
 
     def cost(weight: float, min_bout: int) -> tuple[int, int]:
         errors = bouts = 0
-        for preds, truth, pure in scored:
-            label = smoothed(preds, spec.replace(emission_weight=weight, min_bout=min_bout)).label
-            errors += int((label[pure] != truth[pure]).sum())
+        for s in scored:
+            label = smoothed(s.preds, spec.replace(emission_weight=weight, min_bout=min_bout)).label
+            errors += int((label[s.pure] != s.truth[s.pure]).sum())
             bouts += len(runs(label))
         return errors, bouts
 
-    costs = {(w, m): cost(w, m) for m in MIN_BOUTS for w in WEIGHTS}
-    return costs, sum(int(pure.sum()) for *_, pure in scored)
+    return {(w, m): cost(w, m) for m in MIN_BOUTS for w in WEIGHTS}
 
 
 def one_standard_error(costs: dict[_K, tuple[int, int]], n_windows: int) -> _K:

@@ -211,7 +211,7 @@ def train_run(
         fit_novelty(model, fit_data.X, fit_data.y, val_data.X)  # what UNKNOWN means
         validation = set(val_data.subject.tolist())  # how hard to smooth, on their recordings
         fit_smoothing(model, [r for r in read_recordings(cfg.data)
-                                    if r.subject in validation])  # fmt: skip
+                              if r.subject in validation])  # fmt: skip
     except LstmHarError:  # bad input found late: leave no half-made run behind
         if created and not resume and is_main():
             shutil.rmtree(out, ignore_errors=True)
