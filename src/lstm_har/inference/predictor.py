@@ -28,6 +28,7 @@ from ..signal.calibration import (
     calibrate,
     frame_inputs,
     stream_reference,
+    window_gravity,
 )
 from ..signal.filters import CHANNELS, STEP, Windower
 from ..signal.smoothing import FixedLagViterbi, sustained, trailing
@@ -365,7 +366,7 @@ class Recognizer:
         preds = window_predictions(starts, proba, self.classes)
         return dataclasses.replace(preds, still=still(windows), unknown=unknown,
                                    acc_range=np.stack([size.min(1), size.max(1)], 1),
-                                   gravity=windows[..., _TOTAL].mean(axis=1))  # fmt: skip
+                                   gravity=window_gravity(windows))  # fmt: skip
 
 
 def _rows(values: np.ndarray | None, rows: slice) -> np.ndarray | None:

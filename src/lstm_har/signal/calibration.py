@@ -61,13 +61,22 @@ def motion(windows: np.ndarray) -> np.ndarray:
     return out
 
 
+def window_gravity(windows: np.ndarray) -> np.ndarray:
+    """``(N, 128, 9)`` -> ``(N, 3)`` each window's mean total acceleration: its gravity (g)."""
+    out: np.ndarray = windows[..., _TOTAL].mean(axis=1)  # (N, T, 3) -> (N, 3)
+    return out
+
+
+def gravity_motion(windows: np.ndarray) -> np.ndarray:
+    """``(N, 128, 9)`` -> ``(N, 4)``: each window's ``window_gravity`` and its ``motion``."""
+    return np.concatenate([window_gravity(windows), motion(windows)[:, None]], axis=1)
+
+
 def moving_gravity(windows: np.ndarray) -> np.ndarray:
-    """``(M, 4)`` for those of ``windows`` ``(N, 128, 9)`` that move: each one's mean gravity
-    (g, 3 columns) and its ``motion`` (g)."""
-    m = motion(windows)
-    moving = m > MOVING_STD_G
-    gravity = windows[moving][..., _TOTAL].mean(axis=1)  # (M, T, 3) -> (M, 3)
-    return np.concatenate([gravity, m[moving, None]], axis=1)  # (M, 4)
+    """``gravity_motion`` ``(M, 4)`` of those of ``windows`` ``(N, 128, 9)`` that move."""
+    both = gravity_motion(windows)
+    out: np.ndarray = both[both[:, 3] > MOVING_STD_G]
+    return out
 
 
 def upright_reference(gravity: np.ndarray) -> np.ndarray | None:
@@ -175,9 +184,8 @@ class UprightTracker:
 
     def update(self, windows: np.ndarray) -> np.ndarray:
         out = np.tile(self._current, (len(windows), 1))  # (N, 4)
-        m = motion(windows)
-        gravity = np.concatenate([windows[..., _TOTAL].mean(axis=1), m[:, None]], axis=1)
-        for i in np.flatnonzero(m > MOVING_STD_G):
+        gravity = gravity_motion(windows)  # (N, 4)
+        for i in np.flatnonzero(gravity[:, 3] > MOVING_STD_G):
             for column, value in zip(self._sorted, gravity[i].tolist(), strict=True):
                 bisect.insort(column, value)
             n = len(self._sorted[0])
