@@ -10,7 +10,9 @@ bouts are runs of one label over the whole recording, against the recording's la
 activity segments (runs of one HAPT activity label, 1..6; for the walking model, runs of
 walking and of the rest). Two counts: all runs (UNKNOWN and NOT_WORN runs included), and the
 activity bouts alone, runs of one of the model's classes with UNKNOWN and NOT_WORN
-separating them, as transitions and unlabelled stretches separate the labelled segments.
+separating them, as transitions and unlabelled stretches separate the labelled segments; and
+the runs left with UNKNOWN and NOT_WORN windows taken out ("joined"), so that a bout split by
+a few UNKNOWN windows counts once: how many of the bouts those splits make.
 UNKNOWN: the share of the windows lying wholly inside a postural transition (HAPT labels
 7..12, none of the classes) that are called UNKNOWN, and of the activities' windows.
 NOT_WORN: of the LAYING windows; ``--table EXPORT`` adds the share of an export's first
@@ -38,6 +40,11 @@ def _activity_bouts(bouts: list[tuple[int, int, Any]], classes: tuple[str, ...])
     return sum(1 for *_, label in bouts if label in classes)
 
 
+def _joined_bouts(labels: np.ndarray, classes: tuple[str, ...]) -> int:
+    """How many runs ``labels`` has once every window not of ``classes`` is taken out."""
+    return len(runs(labels[np.isin(labels, classes)]))
+
+
 def _inside_transitions(labels: np.ndarray, n_windows: int) -> np.ndarray:
     """``(n_windows,)`` whether each window lies wholly inside one postural transition."""
     starts = np.arange(n_windows) * STEP
@@ -58,8 +65,8 @@ def main() -> None:
         recordings = recordings[:1]
     print(f"model {args.model}: window errors (pure windows) and bouts, raw vs smoothed")
     print(f"{'subject':>7}{'windows':>9}{'raw err':>9}{'smoothed':>10}{'segments':>10}"
-          f"{'raw bouts':>11}{'smoothed':>10}{'activity bouts':>16}")  # fmt: skip
-    widths = (9, 9, 10, 10, 11, 10, 16)
+          f"{'raw bouts':>11}{'smoothed':>10}{'activity bouts':>16}{'joined':>8}")  # fmt: skip
+    widths = (9, 9, 10, 10, 11, 10, 16, 8)
     totals = np.zeros(len(widths), dtype=np.int64)
     laying = off = 0
     novel = np.zeros(4, dtype=np.int64)  # transition windows, UNKNOWN; activity windows, UNKNOWN
@@ -83,16 +90,19 @@ def main() -> None:
                 segments = [s for s, *_ in runs(np.asarray(segments) == 1)]
             row += [pure.sum(), (raw != truth)[pure].sum(), (smooth != truth)[pure].sum(),
                     len(segments), len(runs(raw)), len(bouts),
-                    _activity_bouts(bouts, predictor.classes)]  # fmt: skip
+                    _activity_bouts(bouts, predictor.classes),
+                    _joined_bouts(smooth, predictor.classes)]  # fmt: skip
         totals += row
         print(f"{subject:>7}" + "".join(f"{v:>{w}}" for v, w in zip(row, widths, strict=True)))
     print(f"{'all':>7}" + "".join(f"{v:>{w}}" for v, w in zip(totals, widths, strict=True)))
-    n, raw_err, smooth_err, segments, raw_bouts, smooth_bouts, activity_bouts = totals.tolist()
+    n, raw_err, smooth_err, segments, raw_bouts, smooth_bouts, activity_bouts, joined = (
+        totals.tolist())  # fmt: skip
     cut = 1 - smooth_err / raw_err if raw_err else 0.0
     print(f"window error {100 * raw_err / n:.2f} % -> {100 * smooth_err / n:.2f} % "
           f"({100 * cut:.1f} % fewer errors); bouts {raw_bouts} -> {smooth_bouts} against "
           f"{segments} labelled segments ({smooth_bouts / segments:.2f}x); activity bouts "
-          f"{activity_bouts} ({activity_bouts / segments:.2f}x)")  # fmt: skip
+          f"{activity_bouts} ({activity_bouts / segments:.2f}x), joined across UNKNOWN and "
+          f"NOT_WORN {joined} ({joined / segments:.2f}x)")  # fmt: skip
     print(f"LAYING windows taken for a phone lying still (NOT_WORN): {off} of {laying}")
     n_trans, trans_unknown, n_act, act_unknown = novel.tolist()
     print(f"UNKNOWN: {trans_unknown} of {n_trans} windows inside postural transitions "
