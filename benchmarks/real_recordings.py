@@ -2,11 +2,13 @@
 
     python benchmarks/real_recordings.py --dir ../shared/real-recordings [--model activity]
 
-For each folder under --dir (and each .zip inside one, separately) this runs what
-`lstm-har predict FOLDER` runs, with no unit or time flags, and prints the line that says what
-was detected (app, files, rate, units, signs), then the share of time per activity, or the
-one-line refusal. A regression check on files the project may not ship; --dry-run makes two
-tiny exports of its own (Sensor Logger folder and zip) and runs on those.
+For each folder under --dir (and each .zip inside one, separately), then for one
+acceleration file of each recording in it (`lstm-har predict FOLDER/Accelerometer.csv`: the
+rest of its recording is found beside it), this runs what `lstm-har predict` runs, with no
+unit or time flags, and prints the line that says what was detected (app, files, rate, units,
+signs), then the share of time per activity, or the one-line refusal. A regression check on
+files the project may not ship; --dry-run makes two tiny exports of its own (Sensor Logger
+folder and zip) and runs on those.
 """
 
 from __future__ import annotations
@@ -21,13 +23,22 @@ import pandas as pd
 
 from lstm_har.errors import LstmHarError
 from lstm_har.inference import Predictor, read_recording
+from lstm_har.inference.exports import recording_tag
 
 
 def entries(root: Path) -> list[Path]:
+    """Each folder, its zips, and the first acceleration CSV of each recording within two
+    levels of it (recordings told apart by folder and by file name less the sensor's)."""
     found = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         found.append(folder)
         found += sorted(folder.glob("*.zip"))
+        seen = set()
+        for csv in sorted([*folder.glob("*.csv"), *folder.glob("*/*.csv")]):
+            tag = recording_tag(csv.stem)
+            if tag is not None and "acc" in csv.stem.lower() and (csv.parent, tag) not in seen:
+                seen.add((csv.parent, tag))
+                found.append(csv)
     return found
 
 

@@ -96,6 +96,42 @@ def test_two_recordings_in_one_folder_and_accelerometer_only(tmp_path, capsys):
     assert "no gyroscope found" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fmt", ["phyphox", "phyphox-custom", "sensor-logger-ios"])
+def test_one_file_of_a_folder_export_reads_the_whole_recording(tmp_path, fmt):
+    t, acc, gyro = walk_then_sit()
+    if fmt.startswith("phyphox"):
+        folder = write_phyphox(tmp_path / "ph", t, acc, gyro, custom=fmt.endswith("custom"))
+        files = sorted(p for p in folder.glob("*.csv"))
+    else:  # gravity-free acceleration + Gravity.csv, iOS signs told by Metadata.csv
+        folder = write_sensor_logger(tmp_path / "sl", t, acc, gyro, platform="ios", split=True)
+        files = [folder / "Accelerometer.csv", folder / "Gyroscope.csv"]
+    whole = read_recording(folder)
+    for path in files:  # the acceleration file or the gyroscope's: the same recording
+        rec = read_recording(path)
+        assert f"{path.name} read with the files of its recording beside it" in rec.summary
+        assert rec.summary.split(": ", 1)[0] == whole.summary.split(": ", 1)[0]  # the same app
+        np.testing.assert_array_equal(rec.acc, whole.acc)
+        np.testing.assert_array_equal(rec.gyro, whole.gyro)
+
+
+def test_one_file_picks_its_own_recording_among_several(tmp_path, capsys):
+    t, acc, gyro = walk_then_sit()
+    folder = write_phyphox(tmp_path / "ph", t, acc, gyro)
+    first = read_recording(folder)
+    other = write_phyphox(tmp_path / "other", t, acc[::-1].copy(), -gyro)
+    for name in ("Accelerometer", "Gyroscope"):
+        (other / f"{name}.csv").rename(folder / f"{name}_2.csv")
+    assert main(["predict", str(folder)]) == 2
+    assert "more than one recording here" in capsys.readouterr().err
+    second = read_recording(folder / "Accelerometer_2.csv")
+    assert "files: Accelerometer_2.csv, Gyroscope_2.csv" in second.summary
+    np.testing.assert_allclose(second.gyro, -first.gyro, atol=1e-6)
+    np.testing.assert_array_equal(read_recording(folder / "Gyroscope.csv").gyro, first.gyro)
+    (folder / "Gyroscope_2.csv").unlink()  # its gyroscope gone: said, not taken from the other
+    assert main(["predict", str(folder / "Accelerometer_2.csv")]) == 2
+    assert "Accelerometer_2.csv: no gyroscope found" in capsys.readouterr().err
+
+
 def test_low_rate_is_refused(tmp_path, capsys):
     t, acc, gyro = walk_then_sit(seconds=200, rate=5)
     path = write_androsensor(tmp_path / "a.csv", t, acc, gyro)

@@ -17,12 +17,18 @@ Formats, each from its own documentation and real exports:
 * Any CSV with a time column and x, y, z columns (units in the header when given), or two
   single-sensor CSVs (``--gyro``).
 
+One file of a folder export (``…/Accelerometer.csv``, ``walking_gyroscope.csv``: a sensor's
+name and bare x, y, z) is read with the files of its recording beside it: those whose names
+are the same once the sensor's name is taken out (``Accelerometer_2.csv`` goes with
+``Gyroscope_2.csv``), and the folder's metadata.
+
 This module only finds the streams and what the files say of them; ``recording`` decides
 units the files leave open, aligns, checks and resamples.
 """
 
 from __future__ import annotations
 
+import functools
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +49,10 @@ USER_ACC = ("useracceleration", "linearacceleration", "linearacc", "linacc")
 GRAVITY = ("gravity", "grav")
 GYRO = ("gyro", "gyr", "gyroscope", "rotationrate", "angularvelocity", "g", "w", "omega",
         "gyrorotation")  # fmt: skip
+# Sensors' names in a file's name, the longest first: what is left is the recording's tag.
+SENSOR_NAMES = ("totalacceleration", "accelerometeruncalibrated", "gyroscopeuncalibrated",
+                "linearacceleration", "useracceleration", "accelerometer", "acceleration",
+                "gyroscope", "gravity", "accel", "gyro", "acc", "gyr")  # fmt: skip
 TIME = {"time", "t", "timestamp", "seconds", "sec", "secs", "times", "timeseconds", "elapsed",
         "secondselapsed", "elapsedtime", "ts", "timesincestartinms",
         "accelerometertimestampsincereboot", "timestampsincereboot"}  # fmt: skip
@@ -96,7 +106,42 @@ def open_export(path: Path, gyro_path: Path | None = None) -> Export:
         return _folder(list(files), str(path), lambda f: read_table(files[f], str(files[f])))
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
         return _zip(path)
-    return table_export(read_table(path, str(path)))
+    table = read_table(path, str(path))
+    beside = _recording_beside(path, table)
+    if beside is None:
+        return table_export(table)
+
+    def read(name: str) -> Table:
+        return table if beside[name] == path else read_table(beside[name], str(beside[name]))
+
+    export = _folder(list(beside), str(path.parent), read)
+    export.notes.insert(0, f"{path.name} read with the files of its recording beside it")
+    return export
+
+
+def recording_tag(stem: str) -> str | None:
+    """A file's name without the sensor's (normalised), or None when it names no sensor."""
+    name = normalise(stem)
+    sensor = next((s for s in SENSOR_NAMES if s in name), None)
+    return None if sensor is None else name.replace(sensor, "", 1)
+
+
+def _recording_beside(path: Path, table: Table) -> dict[str, Path] | None:
+    """The CSVs of ``path``'s recording in its folder (``meta/`` included), by name relative
+    to the folder, when ``path`` is named for a sensor and lacks acceleration or rotation;
+    else None: the file holds both (or names no sensor) and is read alone."""
+    tag = recording_tag(path.stem)
+    acc = _axes(table, ACC) or _axes(table, USER_ACC)
+    if tag is None or (acc and _axes(table, GYRO)):
+        return None
+    folder = path.parent
+    found = {}
+    for p in sorted([*folder.glob("*.csv"), *folder.glob("meta/*.csv")]):
+        other = recording_tag(p.stem)
+        about = other is None and (p.parent != folder or normalise(p.stem) == "metadata")
+        if p == path or other == tag or about:  # its recording's files, or the export's own
+            found[str(p.relative_to(folder))] = p
+    return found
 
 
 def _zip(path: Path) -> Export:
@@ -117,6 +162,7 @@ def _zip(path: Path) -> Export:
 
 def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Export:
     """Sensor Logger or phyphox, from the files' names (one sensor per file)."""
+    read = functools.cache(read)  # a file is asked for more than once below
     stems = {name: normalise(Path(name).stem) for name in names}
 
     def pick(*keys: str, without: tuple[str, ...] = ()) -> str | None:
@@ -124,7 +170,8 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
                  if any(k in s for k in keys) and not any(w in s for w in without)]  # fmt: skip
         if len(found) > 1:
             raise DataError(f"{where}: more than one recording here ({', '.join(found)}); "
-                            "give one accelerometer CSV and --gyro its gyroscope CSV")  # fmt: skip
+                            "give one of those files (the rest of its recording beside it "
+                            "is found)")  # fmt: skip
         return found[0] if found else None
 
     meta = pick("metadata")
