@@ -1,12 +1,14 @@
 """A day-long recording from CSV to timeline: wall time and peak memory of `lstm-har predict`.
 
     python benchmarks/bench_predict.py [--hours 24] [--engine torch onnx] [--model walking activity]
-        [--dry-run]
+        [--format csv sensor-logger] [--dry-run]
 
 Generates a synthetic 50 Hz recording (walking bouts between static periods, acc in m/s^2,
-gyro in rad/s, a time column), writes it as CSV (not timed), then runs the real command
-`lstm-har predict REC.csv --acc-unit m/s2 --model MODEL --out PRED.csv --plot TIMELINE.png`
-in a fresh process per model and engine and reports its wall time and peak RSS (ru_maxrss).
+gyro in rad/s, a time column), writes it (not timed) as one CSV, or as a Sensor Logger
+export folder (TotalAcceleration.csv, Gyroscope.csv, Metadata.csv; ns since the epoch), then
+runs the real command `lstm-har predict REC --acc-unit m/s2 --model MODEL --out PRED.csv
+--plot TIMELINE.png` (no unit flag for the folder) in a fresh process per format, model and
+engine and reports its wall time and peak RSS (ru_maxrss).
 The calibrated ``activity`` model reads the recording twice (its upright reference first).
 """
 
@@ -54,57 +56,88 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--engine", nargs="+", default=["auto"])
     parser.add_argument("--model", nargs="+", default=["walking"], help="pretrained names")
+    parser.add_argument("--format", nargs="+", default=["csv"], choices=list(WRITERS))
     parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, for CI")
     args = parser.parse_args()
     hours = 0.1 if args.dry_run else args.hours
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "day.csv"
-        began = time.perf_counter()
-        rows, done = 0, 0.0
-        while done < hours:  # a day at a time, so that a week fits the benchmark's memory too
-            part = min(24.0, hours - done)
-            frame = synthetic_day(part, start_h=done)
-            frame.to_csv(csv, mode="a", header=not rows, index=False, float_format="%.5f")
-            rows, done = rows + len(frame), done + part
-        print(
-            f"{rows:,} rows ({hours:g} h at 50 Hz), {csv.stat().st_size / 1e6:.0f} MB "
-            f"CSV, written in {time.perf_counter() - began:.1f} s (not timed)"
+    for fmt in args.format:
+        with tempfile.TemporaryDirectory() as tmp:
+            _run(fmt, hours, Path(tmp), args.model, args.engine)
+
+
+def write_csv(path: Path, frame: pd.DataFrame, first: bool) -> Path:
+    """One CSV with a time column (s) and acc, gyro x, y, z."""
+    path = path / "day.csv"
+    frame.to_csv(path, mode="a", header=first, index=False, float_format="%.5f")
+    return path
+
+
+def write_sensor_logger(path: Path, frame: pd.DataFrame, first: bool) -> Path:
+    """Sensor Logger's export folder: one CSV per sensor, ns since the epoch, z, y, x."""
+    folder = path / "export"
+    folder.mkdir(exist_ok=True)
+    ns = (1_700_000_000 * 10**9 + np.round(frame["time"].to_numpy() * 1e9)).astype(np.int64)
+    for name, sensor in (("TotalAcceleration", "acc"), ("Gyroscope", "gyro")):
+        xyz = {axis: frame[f"{sensor}_{axis}"] for axis in "zyx"}
+        pd.DataFrame({"time": ns, "seconds_elapsed": frame["time"], **xyz}).to_csv(
+            folder / f"{name}.csv", mode="a", header=first, index=False, float_format="%.5f"
         )
-        print(f"{'model':<10}{'engine':<8}{'wall s':>8}{'peak RSS MB':>13}{'windows':>10}")
-        for model, engine in ((m, e) for m in args.model for e in args.engine):
-            cmd = [
-                sys.executable,
-                "-m",
-                "lstm_har",
-                "predict",
-                str(csv),
-                "--acc-unit",
-                "m/s2",
-                "--model",
-                model,
-                "--engine",
-                engine,
-                "--out",
-                str(Path(tmp) / "p.csv"),
-                "--plot",
-                str(Path(tmp) / "timeline.png"),
-            ]
-            # a fresh interpreter per engine, so each peak RSS is that run's own
-            probe = (
-                "import resource, subprocess, sys, time; t = time.perf_counter(); "
-                "quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-                "rc = subprocess.call(sys.argv[1:], **quiet); "
-                "print(rc, time.perf_counter() - t, "
-                "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-            )
-            out = subprocess.run(
-                [sys.executable, "-c", probe, *cmd], capture_output=True, text=True, check=True
-            ).stdout.split()
-            rc, wall, rss_kb = int(out[0]), float(out[1]), int(out[2])
-            if rc != 0:
-                raise SystemExit(f"predict failed with exit code {rc}")
-            windows = len((Path(tmp) / "p.csv").read_text().splitlines()) - 1
-            print(f"{model:<10}{engine:<8}{wall:>8.1f}{rss_kb / 1024:>13.0f}{windows:>10,}")
+    (folder / "Metadata.csv").write_text("version,device name,recording time,platform\n"
+                                         "3,bench,2023-11-14_22-13-20,android\n")  # fmt: skip
+    return folder
+
+
+WRITERS = {"csv": write_csv, "sensor-logger": write_sensor_logger}
+
+
+def _run(fmt: str, hours: float, tmp: Path, models: list[str], engines: list[str]) -> None:
+    began = time.perf_counter()
+    rows, done = 0, 0.0
+    while done < hours:  # a day at a time, so that a week fits the benchmark's memory too
+        part = min(24.0, hours - done)
+        frame = synthetic_day(part, start_h=done)
+        recording = WRITERS[fmt](tmp, frame, not rows)
+        rows, done = rows + len(frame), done + part
+    size = sum(p.stat().st_size for p in [recording, *recording.glob("*.csv")] if p.is_file())
+    print(
+        f"{fmt}: {rows:,} rows ({hours:g} h at 50 Hz), {size / 1e6:.0f} MB of CSV, "
+        f"written in {time.perf_counter() - began:.1f} s (not timed)"
+    )
+    print(f"{'model':<10}{'engine':<8}{'wall s':>8}{'peak RSS MB':>13}{'windows':>10}")
+    units = ["--acc-unit", "m/s2"] if fmt == "csv" else []
+    for model, engine in ((m, e) for m in models for e in engines):
+        cmd = [
+            sys.executable,
+            "-m",
+            "lstm_har",
+            "predict",
+            str(recording),
+            *units,
+            "--model",
+            model,
+            "--engine",
+            engine,
+            "--out",
+            str(tmp / "p.csv"),
+            "--plot",
+            str(tmp / "timeline.png"),
+        ]
+        # a fresh interpreter per engine, so each peak RSS is that run's own
+        probe = (
+            "import resource, subprocess, sys, time; t = time.perf_counter(); "
+            "quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+            "rc = subprocess.call(sys.argv[1:], **quiet); "
+            "print(rc, time.perf_counter() - t, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe, *cmd], capture_output=True, text=True, check=True
+        ).stdout.split()
+        rc, wall, rss_kb = int(out[0]), float(out[1]), int(out[2])
+        if rc != 0:
+            raise SystemExit(f"predict failed with exit code {rc}")
+        windows = len((tmp / "p.csv").read_text().splitlines()) - 1
+        print(f"{model:<10}{engine:<8}{wall:>8.1f}{rss_kb / 1024:>13.0f}{windows:>10,}")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,57 @@ def test_chunks_give_the_samples_of_the_whole_read(tmp_path, rng, rows):
                                computed_in=torch.float64)  # fmt: skip
 
 
+def _sensor_logger(folder, frame: pd.DataFrame, split: bool = False):
+    """``frame`` as a Sensor Logger (Android) export: one CSV per sensor, ns since the epoch,
+    the gyroscope on its own clock (3 ms later) with an 8 s pause of its own; ``split``:
+    gravity-free acceleration and Gravity.csv."""
+    folder.mkdir()
+    ns = np.round(frame["time"].to_numpy() * 1e9).astype(np.int64)
+    t = frame["time"].to_numpy() - frame["time"].iloc[0]
+    acc = frame[["acc_x", "acc_y", "acc_z"]].to_numpy()
+    gravity = np.repeat(acc.mean(0, keepdims=True), len(acc), axis=0)
+    sensors = {"Gyroscope": (ns + 3_000_000, frame[["gyro_x", "gyro_y", "gyro_z"]].to_numpy(),
+                             (t < 30) | (t > 38))}  # fmt: skip
+    if split:
+        sensors |= {"Accelerometer": (ns, acc - gravity, t >= 0),
+                    "Gravity": (ns, gravity, t >= 0)}  # fmt: skip
+    else:
+        sensors["TotalAcceleration"] = (ns, acc, t >= 0)
+    for name, (times, xyz, rows) in sensors.items():
+        pd.DataFrame({"time": times, "seconds_elapsed": t, "z": xyz[:, 2], "y": xyz[:, 1],
+                      "x": xyz[:, 0]})[rows].to_csv(folder / f"{name}.csv", index=False,
+                                                    float_format="%.6f")  # fmt: skip
+    (folder / "Metadata.csv").write_text("version,device name,recording time,platform\n"
+                                         "3,test,2023-11-14_23-13-20,android\n")  # fmt: skip
+    return folder
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_folder_export_read_in_step_gives_the_whole_read(tmp_path, rng, split, monkeypatch):
+    folder = _sensor_logger(tmp_path / "sl", _recording(rng), split)
+    whole = read_recording(folder)
+    assert len(whole.segments) == 3  # the recording's pause and the gyroscope's
+    for given in (folder, folder / "Gyroscope.csv"):
+        long = read_long(given, chunk_rows=997)
+        assert long.t0 == whole.t0 and long.gyro_path == folder / "Gyroscope.csv"
+        assert whole.summary.split(" Hz; ")[1] in long.summary
+        pieces = list(long.pieces())
+        assert {p.segment for p in pieces} == {0, 1, 2}
+        for k, segment in enumerate(whole.segments):
+            mine = [p for p in pieces if p.segment == k]
+            assert {p.start_s for p in mine} == {segment.start_s}
+            got = np.concatenate([p.samples for p in mine])
+            assert_within_rounding(got, segment.samples, 8, name=f"segment {k}",
+                                   computed_in=torch.float64)  # fmt: skip
+    # the CLI takes this path past LONG_FILE_BYTES, with the whole read's labels
+    out_whole, out_long = tmp_path / "whole.csv", tmp_path / "long.csv"
+    assert main(["predict", str(folder), "--out", str(out_whole)]) == 0
+    monkeypatch.setattr(longread, "LONG_FILE_BYTES", 0)
+    assert main(["predict", str(folder), "--out", str(out_long)]) == 0
+    a, b = pd.read_csv(out_whole), pd.read_csv(out_long)
+    assert (a["label"] == b["label"]).all()
+
+
 def test_predictions_and_cli_outputs_match_the_whole_read(tmp_path, rng, monkeypatch, capsys):
     from lstm_har.inference.predictor import pretrained_dir
 

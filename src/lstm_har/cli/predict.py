@@ -90,8 +90,9 @@ def run_predict(args: argparse.Namespace) -> int:
     flags = {"rate": args.rate, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit,
              "time_unit": args.time_unit, "platform": args.platform}  # fmt: skip
     path = Path(args.recording)
-    if args.gyro is None and is_long(path):  # a long single CSV: read in chunks, twice
-        recording: Recording | LongRecording = read_long(path, **flags)
+    gyro = None if args.gyro is None else Path(args.gyro)
+    if is_long(path, gyro):  # a CSV too long to hold: read in chunks, twice
+        recording: Recording | LongRecording = read_long(path, gyro, **flags)
     else:
         recording = read_recording(path, args.gyro, **flags)
     predictor = Predictor.from_model(args.model, engine=args.engine)

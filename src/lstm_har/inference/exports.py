@@ -28,7 +28,6 @@ units the files leave open, aligns, checks and resamples.
 
 from __future__ import annotations
 
-import functools
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ import numpy as np
 
 from .._files import read_member
 from ..errors import DataError
-from .csvfile import Table, clip, normalise, numeric, read_table, unit_of
+from .csvfile import Table, clip, normalise, numeric, read_chunks, read_table, unit_of
 
 MAX_MEMBER_BYTES = 2 << 30  # one CSV in an export zip: a week at 100 Hz is ~1.5 GB
 
@@ -91,10 +90,16 @@ class Export:
     time_zone: str | None = None  # an IANA name, when the export writes one
 
 
-def open_export(path: Path, gyro_path: Path | None = None) -> Export:
-    """Recognise the export at ``path`` (a CSV, a folder or a zip); see the module docstring."""
+def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = None) -> Export:
+    """Recognise the export at ``path`` (a CSV, a folder or a zip); see the module docstring.
+    ``rows``: read only the first that many rows of each file (a long recording's first
+    chunk, ``longread``); not for zips."""
+
+    def read(p: Path) -> Table:
+        return read_table(p, str(p)) if rows is None else next(read_chunks(p, rows))[0]
+
     if gyro_path is not None:
-        acc, gyro = (_single(read_table(p, str(p))) for p in (path, gyro_path))
+        acc, gyro = (single_stream(read(p)) for p in (path, gyro_path))
         return Export("two CSV files", acc, gyro)
     if path.is_dir():
         files = {str(p.relative_to(path)): p for p in sorted(path.rglob("*.csv"))}
@@ -102,19 +107,18 @@ def open_export(path: Path, gyro_path: Path | None = None) -> Export:
             raise DataError(f"{path}: is a directory with no CSV files; give a CSV file, or "
                             "the folder or zip a phone app exported")  # fmt: skip
         if len(files) == 1:  # a folder holding one CSV: that file
-            return table_export(read_table(*[(p, str(p)) for p in files.values()][0]))
-        return _folder(list(files), str(path), lambda f: read_table(files[f], str(files[f])))
+            return table_export(read(*files.values()))
+        return _folder(list(files), str(path), lambda f: read(files[f]))
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
+        if rows is not None:
+            raise ValueError("open_export: rows is not for zip archives")
         return _zip(path)
-    table = read_table(path, str(path))
+    table = read(path)
     beside = _recording_beside(path, table)
     if beside is None:
         return table_export(table)
-
-    def read(name: str) -> Table:
-        return table if beside[name] == path else read_table(beside[name], str(beside[name]))
-
-    export = _folder(list(beside), str(path.parent), read)
+    export = _folder(list(beside), str(path.parent),
+                     lambda f: table if beside[f] == path else read(beside[f]))  # fmt: skip
     export.notes.insert(0, f"{path.name} read with the files of its recording beside it")
     return export
 
@@ -162,7 +166,6 @@ def _zip(path: Path) -> Export:
 
 def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Export:
     """Sensor Logger or phyphox, from the files' names (one sensor per file)."""
-    read = functools.cache(read)  # a file is asked for more than once below
     stems = {name: normalise(Path(name).stem) for name in names}
 
     def pick(*keys: str, without: tuple[str, ...] = ()) -> str | None:
@@ -188,21 +191,21 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
     if first is None:
         raise DataError(f"{where}: no accelerometer CSV found (looked for TotalAcceleration, "
                         "Accelerometer, Acceleration, Linear Acceleration)")  # fmt: skip
-    sensor_logger = meta is not None or any(
-        normalise(c) == "secondselapsed" for c in read(first).columns
-    )
+    main, table = first, read(first)  # parsed once, and let go before the next is parsed
+    sensor_logger = meta is not None or any(normalise(c) == "secondselapsed" for c in table.columns)
+    acc_stream = single_stream(table)
+    del table
     notes: list[str] = []
-    main = first
     if main == acc_raw:
         notes.append(f"only {acc_raw} for the accelerometer")
     if gyro is None and gyro_raw is not None:
         gyro = gyro_raw
         notes.append(f"only {gyro_raw} for the gyroscope")
-    gyro_stream = None if gyro is None else _single(read(gyro))
-    export = Export("CSV folder", _single(read(main)), gyro_stream)
+    gyro_stream = None if gyro is None else single_stream(read(gyro))
+    export = Export("CSV folder", acc_stream, gyro_stream)
     free = main == user or (sensor_logger and main == acc)
     if free and gravity is not None:
-        export.gravity = _single(read(gravity))
+        export.gravity = single_stream(read(gravity))
     elif free:
         export.no_gravity = (f"{where}: {main} has gravity removed; use "
                              "TotalAcceleration.csv, or give Gravity.csv beside it")  # fmt: skip
@@ -213,7 +216,7 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
             export.time_zone = _first(read(meta), "timezone")
             export.app = "Sensor Logger (iOS)" if ios else "Sensor Logger (Android)"
         elif acc_raw is not None:
-            ios = _ios_from_raw(_single(read(acc_raw)))
+            ios = _ios_from_raw(single_stream(read(acc_raw)))
             platform = "iOS" if ios else "Android"
             export.app = f"Sensor Logger ({platform}, from its raw accelerometer)"
         else:
@@ -299,7 +302,7 @@ def _stream(table: Table, columns: list[str], unit: str | None = None) -> Stream
     return Stream(table.name, t, xyz, units.pop() if units else unit, time_unit, table.cut_off)
 
 
-def _single(table: Table) -> Stream:
+def single_stream(table: Table) -> Stream:
     """A one-sensor file: a time column and x, y, z (bare, or with any sensor prefix)."""
     for prefixes in (("",), ACC, USER_ACC, GRAVITY, GYRO):
         columns = _axes(table, prefixes)

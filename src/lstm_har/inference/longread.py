@@ -1,12 +1,15 @@
-"""Recordings too long to hold in memory: one CSV read in chunks, as often as needed.
+"""Recordings too long to hold in memory: CSVs read in chunks, as often as needed.
 
 ``read_recording`` holds a recording's samples: fine for a day (4.3 M rows), not for a week
-(30 M rows, ~1.9 GB of CSV). A single CSV larger than ``LONG_FILE_BYTES`` is therefore read
-by ``read_long``: the first chunk settles everything ``read_recording`` would (the format,
-units, time unit, signs and rate; ``recording.convert``); ``LongRecording.pieces`` then reads
-the file from the start, a chunk at a time (``csvfile.read_chunks``), converts each chunk with
-those decisions as overrides, checks it the same way, and puts it on the 50 Hz grid
-(``Grid50``), carrying the last sample over so that the grid runs on across chunks. Pauses
+(30 M rows, ~1.9 GB of CSV). A recording with a CSV larger than ``LONG_FILE_BYTES`` (a single
+CSV, or one sensor's file of a folder export such as Sensor Logger's) is therefore read by
+``read_long``: the first chunk of each file settles everything ``read_recording`` would (the
+format, which files, units, time unit, signs and rate; ``recording.convert``);
+``LongRecording.pieces`` then reads the files from the start, a chunk at a time
+(``csvfile.read_chunks``; the gyroscope's and gravity's files in step with the
+accelerometer's, as far as its chunk's times reach), converts each chunk with those decisions
+as overrides, checks it the same way, and puts it on the 50 Hz grid (``Grid50``), carrying
+the last sample over so that the grid runs on across chunks. Pauses
 over ``segments.MAX_GAP_S`` start a new segment, as they split a recording read whole.
 Memory is that of one chunk, whatever the file's length or its timestamps, plus the 50 Hz
 samples of a recording short enough to keep (``KEEP_BYTES``, about 1.6 days): those are kept
@@ -20,6 +23,7 @@ a short run of missing values split by a chunk boundary is filled from one side 
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +34,9 @@ import scipy.signal
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
 from .csvfile import CHUNK_ROWS, read_chunks
-from .exports import Export, table_export
+from .exports import Export, Stream, open_export, single_stream, table_export
 from .recording import _utc_offset, convert
-from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, interp
+from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
 
 LONG_FILE_BYTES = 256 << 20  # past this (~18 h at 50 Hz) a single CSV is read in chunks
 # 50 Hz samples (float64, 6 channels: 2.4 KB a second) kept between the passes, at most
@@ -43,20 +47,19 @@ ANTI_ALIAS_HZ = 20.0  # below the 25 Hz Nyquist of the 50 Hz grid, at the UCI HA
 Progress = Callable[[int, int], None]
 
 
-def is_long(path: Path) -> bool:
-    """A single CSV file (not a folder or zip) too large to read whole."""
-    return (
-        path.is_file()
-        and path.suffix.lower() not in (".zip",)
-        and path.stat().st_size > LONG_FILE_BYTES
-    )
+def is_long(path: Path, gyro_path: Path | None = None) -> bool:
+    """A CSV, or a folder (not a zip) with a CSV, too large to read whole."""
+    if path.is_dir():
+        return any(p.stat().st_size > LONG_FILE_BYTES for p in path.rglob("*.csv"))
+    return any(p is not None and p.is_file() and p.suffix.lower() != ".zip"
+               and p.stat().st_size > LONG_FILE_BYTES for p in (path, gyro_path))  # fmt: skip
 
 
 @dataclass
 class LongRecording:
     """A CSV read chunk by chunk (the module docstring); ``pieces()`` reads it again."""
 
-    path: Path
+    path: Path  # the accelerometer's CSV (and the gyroscope's, unless ``gyro_path``)
     flags: dict[str, str]  # the first chunk's decisions, as convert()'s overrides
     rate: float | None  # samples per second of a file without a time column
     source_rate_hz: float
@@ -67,6 +70,12 @@ class LongRecording:
     utc_offset_s: float | None = None
     time_zone: str | None = None
     chunk_rows: int = CHUNK_ROWS
+    # One sensor per file (a folder export): the gyroscope's and gravity's CSVs, and what the
+    # export says of its streams
+    gyro_path: Path | None = None
+    gravity_path: Path | None = None
+    app: str = "CSV"
+    ios_signs: bool = False
     _kept: list[Piece] | None = field(default=None, repr=False)  # a whole read, if small
 
     def pieces(self, progress: Progress | None = None) -> Iterator[Piece]:
@@ -80,16 +89,11 @@ class LongRecording:
             return
         kept: list[Piece] | None = []
         grid = Grid50(self.t0, self.source_rate_hz)
-        row = n_bytes = 0
-        for table, done in read_chunks(self.path, self.chunk_rows):
-            export = table_export(table)
-            _untimed_rows(export, row, self.rate if export.acc.t is None else None)
-            row += len(table.frame)
+        n_bytes = 0
+        for export, done in self._chunks():
             r = convert(export, self.warnings, None, **self.flags)
-            values = np.empty((len(r.t_acc), 6))  # (n, 6): acc, then gyro at acc's times
-            values[:, :3] = r.acc
-            interp(r.t_acc, r.t_gyro, r.gyro, out=values[:, 3:])
-            for piece in grid.push(r.t_acc, values, str(self.path)):
+            t, values = gyro_at(r.t_acc, r.acc, r.t_gyro, r.gyro)  # (n,), (n, 6)
+            for piece in grid.push(t, values, str(self.path)) if len(t) else ():
                 n_bytes += piece.samples.nbytes
                 kept = kept if kept is not None and n_bytes <= KEEP_BYTES else None
                 if kept is not None:
@@ -97,26 +101,100 @@ class LongRecording:
                 yield piece
             if progress is not None:
                 progress(done, size)
+        if grid.segment < 0:
+            raise DataError(f"{self.path}: the accelerometer and gyroscope times do not overlap")
         self._kept = kept
+
+    def _chunks(self) -> Iterator[tuple[Export, int]]:
+        """Each chunk of the accelerometer's file as an ``Export``, with the bytes read."""
+        if self.gyro_path is None:  # one CSV holding both
+            row = 0
+            for table, done in read_chunks(self.path, self.chunk_rows):
+                export = table_export(table)
+                _untimed_rows(export, row, self.rate if export.acc.t is None else None)
+                row += len(table.frame)
+                yield export, done
+            return
+        gyro = _Follower(self.gyro_path, self.chunk_rows)
+        gravity = None if self.gravity_path is None else _Follower(self.gravity_path,
+                                                                   self.chunk_rows)  # fmt: skip
+        for table, done in read_chunks(self.path, self.chunk_rows):
+            acc = single_stream(table)
+            if acc.t is None:
+                raise DataError(f"{acc.name}: no time column; a recording in one file per "
+                                "sensor needs one to put them side by side")  # fmt: skip
+            span = float(acc.t[0]), float(acc.t[-1])
+            g = gyro.over(*span)
+            if len(g.xyz) < 2:  # the gyroscope is not there yet, or no more: no samples
+                continue
+            grav = None if gravity is None else gravity.over(*span)
+            yield Export(self.app, acc, g, grav, ios_signs=self.ios_signs), done
+
+
+class _Follower:
+    """One sensor's CSV read in step with the accelerometer's: ``over(t0, t1)`` gives its
+    rows from the last at or before ``t0`` to the first at or after ``t1`` (times as the
+    files write them, in one unit), reading on as far as ``t1`` and keeping only what the
+    next span can need, so memory stays that of a chunk or two."""
+
+    def __init__(self, path: Path, rows: int) -> None:
+        self._chunks = iter(read_chunks(path, rows))
+        self._t = np.empty(0)
+        self._xyz = np.empty((0, 3))
+        self._head: Stream | None = None  # its first chunk: name and units
+
+    def over(self, t0: float, t1: float) -> Stream:
+        while not len(self._t) or self._t[-1] < t1:
+            table = next(self._chunks, None)
+            if table is None:
+                break
+            stream = single_stream(table[0])
+            if stream.t is None:
+                raise DataError(f"{stream.name}: no time column; a recording in one file per "
+                                "sensor needs one to put them side by side")  # fmt: skip
+            self._head = self._head or stream
+            keep = max(int(np.searchsorted(self._t, t0, "right")) - 1, 0)
+            self._t = np.concatenate([self._t[keep:], stream.t])
+            self._xyz = np.concatenate([self._xyz[keep:], stream.xyz])
+        a = max(int(np.searchsorted(self._t, t0, "right")) - 1, 0)
+        b = min(int(np.searchsorted(self._t, t1, "left")) + 1, len(self._t))
+        assert self._head is not None
+        out = Stream(self._head.name, self._t[a:b], self._xyz[a:b].copy(), self._head.unit,
+                     self._head.time_unit)  # fmt: skip
+        keep = max(int(np.searchsorted(self._t, t1, "right")) - 1, 0)
+        self._t, self._xyz = self._t[keep:], self._xyz[keep:]
+        return out
 
 
 def read_long(
-    path: Path, *, rate: float | None = None, acc_unit: str | None = None,
-    gyro_unit: str | None = None, time_unit: str | None = None, platform: str | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    path: Path, gyro_path: Path | None = None, *, rate: float | None = None,
+    acc_unit: str | None = None, gyro_unit: str | None = None, time_unit: str | None = None,
+    platform: str | None = None, chunk_rows: int = CHUNK_ROWS,
 ) -> LongRecording:  # fmt: skip
-    """Settle how to read the long CSV at ``path`` from its first chunk; nothing is kept but
-    the decisions (see ``read_recording`` for the arguments)."""
+    """Settle how to read the long recording at ``path`` (a CSV, a folder export or one of
+    its files; ``gyro_path`` as for ``read_recording``) from the first chunk of each file;
+    nothing is kept but the decisions (see ``read_recording`` for the arguments)."""
+    if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
+        raise DataError(f"{path}: a zip too large to read whole; unzip it and give the folder")
     warnings: list[str] = []
-    table, _ = next(read_chunks(path, chunk_rows))
-    export = table_export(table)
-    _untimed_rows(export, 0, rate)
+    export = open_export(path, gyro_path, rows=chunk_rows)
+    files = [Path(s.name) if s is not None else None
+             for s in (export.acc, export.gyro, export.gravity)]  # fmt: skip
+    one_file = export.gyro is None or files[1] == files[0]
+    if one_file:
+        _untimed_rows(export, 0, rate)
+    elif rate is not None:
+        raise DataError(f"{path}: --rate is only for files without a time column")
+    app, ios = export.app, export.ios_signs
     r = convert(export, warnings, None, acc_unit, gyro_unit, time_unit, platform)
-    t0 = float(r.t_acc[0])
+    covered = gyro_at(r.t_acc, r.acc, r.t_gyro, r.gyro)[0]  # as read_recording's first sample
+    t0 = float(covered[0] if len(covered) else max(r.t_acc[0], r.t_gyro[0]))
     offset = _utc_offset(export, t0) if r.epoch else None
     summary = r.summary(export) + f"; read in chunks of {chunk_rows:,} rows"
-    return LongRecording(path, r.flags(), rate, r.rate_hz, t0, summary, warnings, r.epoch,
-                         offset, export.time_zone, chunk_rows)  # fmt: skip
+    assert files[0] is not None
+    return LongRecording(files[0], r.flags(), rate, r.rate_hz, t0, summary, warnings, r.epoch,
+                         offset, export.time_zone, chunk_rows, None if one_file else files[1],
+                         None if one_file else files[2], app, ios)  # fmt: skip
 
 
 def _untimed_rows(export: Export, first_row: int, rate: float | None) -> None:

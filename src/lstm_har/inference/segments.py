@@ -51,19 +51,11 @@ def to_segments(
 ) -> tuple[float, list[Segment]]:  # fmt: skip
     """Acceleration's times as the base, cut where either sensor pauses over ``MAX_GAP_S``;
     returns the first kept sample's time and the segments, each from its offset to it."""
-    inside = (t >= t_gyro[0]) & (t <= t_gyro[-1])
-    gaps = np.flatnonzero(np.diff(t_gyro) > MAX_GAP_S)
-    for g in gaps:  # no sample inside a gyroscope pause
-        inside &= (t <= t_gyro[g]) | (t >= t_gyro[g + 1])
-    if inside.sum() < 2:
+    t, values = gyro_at(t, acc, t_gyro, gyro)
+    if len(t) < 2:
         raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap")
-    if not inside.all():
-        t, acc = t[inside], acc[inside]
-    values = np.empty((len(t), 6))  # (T, 6): acc, then the gyroscope at acc's times
-    values[:, :3] = acc
-    interp(t, t_gyro, gyro, out=values[:, 3:])
+    # a gyroscope pause left a gap over MAX_GAP_S in the accelerometer's times: cut there too
     cuts = set((np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1).tolist())
-    cuts |= {int(np.searchsorted(t, t_gyro[g + 1])) for g in gaps}
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(t)), len(t)]
     grid = sum(
         int((t[b - 1] - t[a]) * SAMPLE_RATE_HZ) + 1
@@ -90,6 +82,24 @@ def to_segments(
         raise DataError(f"{name}: {(t[-1] - t[0]):.2f} s of samples; at least {WINDOW} "
                         f"({WINDOW / SAMPLE_RATE_HZ:.2f} s at 50 Hz) make one window")  # fmt: skip
     return float(t[0]), segments
+
+
+def gyro_at(
+    t: np.ndarray, acc: np.ndarray, t_gyro: np.ndarray, gyro: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The accelerometer's samples that the gyroscope covers, ``(T,)`` times and ``(T, 6)``
+    acc then gyro interpolated at them: none before its first sample, after its last, or
+    inside one of its pauses over ``MAX_GAP_S`` (those leave a gap as long in ``t``)."""
+    inside = (t >= t_gyro[0]) & (t <= t_gyro[-1])
+    for g in np.flatnonzero(np.diff(t_gyro) > MAX_GAP_S):
+        inside &= (t <= t_gyro[g]) | (t >= t_gyro[g + 1])
+    if not inside.all():
+        t, acc = t[inside], acc[inside]
+    values = np.empty((len(t), 6))  # (T, 6): acc, then the gyroscope at acc's times
+    values[:, :3] = acc
+    if len(t):
+        interp(t, t_gyro, gyro, out=values[:, 3:])
+    return t, values
 
 
 def _to_50hz(t: np.ndarray, values: np.ndarray, rate: float) -> np.ndarray:
