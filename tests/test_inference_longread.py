@@ -99,6 +99,11 @@ def test_a_folder_export_read_in_step_gives_the_whole_read(tmp_path, rng, split,
     assert main(["predict", str(folder), "--out", str(out_long)]) == 0
     a, b = pd.read_csv(out_whole), pd.read_csv(out_long)
     assert (a["label"] == b["label"]).all()
+    gyro = pd.read_csv(folder / "Gyroscope.csv")
+    gyro.loc[3000:, "time"] -= 60 * 10**9  # back by a minute, in a later chunk
+    gyro.to_csv(folder / "Gyroscope.csv", index=False)
+    with pytest.raises(DataError, match="Gyroscope.csv: time goes backwards"):
+        list(read_long(folder, chunk_rows=997).pieces())
 
 
 def test_predictions_and_cli_outputs_match_the_whole_read(tmp_path, rng, monkeypatch, capsys):

@@ -153,6 +153,10 @@ class _Follower:
                 raise DataError(f"{stream.name}: no time column; a recording in one file per "
                                 "sensor needs one to put them side by side")  # fmt: skip
             self._head = self._head or stream
+            t = np.concatenate([self._t[-1:], stream.t])
+            if not (np.diff(t) > 0).all():  # its spans are found by bisection: checked here
+                raise DataError(f"{stream.name}: time goes backwards or repeats near "
+                                f"t = {t[int(np.argmin(np.diff(t)))]}")  # fmt: skip
             keep = max(int(np.searchsorted(self._t, t0, "right")) - 1, 0)
             self._t = np.concatenate([self._t[keep:], stream.t])
             self._xyz = np.concatenate([self._xyz[keep:], stream.xyz])
