@@ -115,6 +115,54 @@ def test_predict_writes_bouts_and_summary_by_extension(tmp_path, capsys):
     assert "not a time zone" in capsys.readouterr().err
 
 
+def test_local_time_is_what_the_export_records(tmp_path, capsys):
+    import zipfile
+
+    from helpers import write_phyphox, write_sensor_logger
+
+    from lstm_har.inference.recording import read_recording
+
+    # the helpers' epoch times start at 1_700_000_000 s: 2023-11-14 22:13:20 UTC
+    t = np.arange(3000) / 50
+    walk = np.sin(11 * t)
+    acc = np.stack([1 + 0.3 * walk, 0.2 * walk - 0.2, 0 * t], axis=1)
+    gyro = np.stack([0.5 * np.cos(11 * t), 0 * t, 0 * t], axis=1)
+    # Sensor Logger names an export by its local start (its Metadata's recording time is in
+    # UTC, written here as the helper does: a date that is neither)
+    folder = write_sensor_logger(tmp_path / "2023-11-14_23-13-20", t, acc, gyro)
+    rec = read_recording(folder)
+    assert rec.utc_offset_s == 3600.0
+    assert "local time UTC+01:00 (from 2023-11-14_23-13-20" in rec.summary
+    with zipfile.ZipFile(tmp_path / "2023-11-14_16-43-20.zip", "w") as z:  # UTC-05:30
+        for f in folder.glob("*.csv"):
+            z.write(f, f.name)
+    assert read_recording(tmp_path / "2023-11-14_16-43-20.zip").utc_offset_s == -5.5 * 3600
+    renamed = folder.rename(tmp_path / "my walk")  # no name to go by: UTC, and said nowhere
+    assert read_recording(renamed).utc_offset_s is None
+    assert "local time" not in read_recording(renamed).summary
+    bouts_csv = tmp_path / "b.csv"
+    tokyo = renamed.rename(tmp_path / "2023-11-15_07-13-20")
+    assert main(["predict", str(tokyo), "--model", "walking", "--out", str(tmp_path / "p.csv"),
+                 "--bouts", str(bouts_csv)]) == 0  # fmt: skip
+    assert pd.read_csv(bouts_csv)["start"][0].startswith("2023-11-15T07:13:20+09:00")
+    # phyphox counts time from the experiment's start and writes, in meta/time.csv, the clock
+    # and its UTC offset at each START; paused at 30 s for 70 s, the files' times run on
+    ph = write_phyphox(tmp_path / "ph", t, acc, gyro)
+    (ph / "meta" / "time.csv").write_text(
+        '"event","experiment time","system time","system time text"\n'
+        '"START",0.0,1.7E9,"2023-11-14 23:13:20.000 UTC+01:00"\n'
+        '"PAUSE",30.0,1.70000003E9,"2023-11-14 23:13:50.000 UTC+01:00"\n'
+        '"START",30.0,1.7000001E9,"2023-11-14 23:15:00.000 UTC+01:00"\n'
+    )
+    rec = read_recording(ph)
+    assert rec.epoch and rec.t0 == 1.7e9 and rec.utc_offset_s == 3600.0
+    assert "on the clock of its meta/time.csv" in rec.summary
+    assert [s.start_s for s in rec.segments] == [0.0, 100.0]  # the pause is not invented
+    (ph / "meta" / "time.csv").write_text('"event","experiment time"\n"START",0.0\n')
+    assert not read_recording(ph).epoch  # no clock in it: times from the start, as before
+    capsys.readouterr()
+
+
 def test_the_timeline_shows_the_output_labels_one_row_per_day(tmp_path, monkeypatch):
     from PIL import Image
 

@@ -28,12 +28,14 @@ units the files leave open, aligns, checks and resamples.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .._files import read_member
 from ..errors import DataError
@@ -83,11 +85,15 @@ class Export:
     ios_signs: bool = False  # acceleration reads minus Android's (iOS, Core Motion)
     rate_hz: float | None = None  # the format's rate, for files without a time column
     notes: list[str] = field(default_factory=list)
-    # What the export says of local time: Sensor Logger's local start ("2023-03-17_15-50-47"),
-    # or phyphox's UTC offset ("UTC+01:00"); recording.py turns either into an offset.
+    # What the export says of local time: Sensor Logger's local start, the name it gives the
+    # export ("2023-03-17_15-50-47"; its Metadata's "recording time" is in UTC), or phyphox's
+    # UTC offset ("UTC+01:00"); recording.py turns either into an offset.
     local_start: str | None = None
     utc_offset: str | None = None
     time_zone: str | None = None  # an IANA name, when the export writes one
+    # phyphox's meta/time.csv: (experiment time, Unix time) at each START; a sample's clock
+    # time is its experiment time past the last START before it, from that START's clock
+    clock: tuple[tuple[float, float], ...] = ()
 
 
 def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = None) -> Export:
@@ -210,9 +216,9 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
         export.no_gravity = (f"{where}: {main} has gravity removed; use "
                              "TotalAcceleration.csv, or give Gravity.csv beside it")  # fmt: skip
     if sensor_logger:
+        export.local_start = _export_name_time(where, names)
         if meta is not None:
             ios = _sensor_logger_ios(read(meta))
-            export.local_start = _first(read(meta), "recordingtime")
             export.time_zone = _first(read(meta), "timezone")
             export.app = "Sensor Logger (iOS)" if ios else "Sensor Logger (Android)"
         elif acc_raw is not None:
@@ -230,12 +236,25 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
         if clock is not None:
             text = _first(read(clock), "systemtimetext") or ""
             export.utc_offset = text.split()[-1] if "UTC" in text else None
+            export.clock = _phyphox_starts(read(clock))
         export.acc.unit = export.acc.unit or "m/s2"  # phyphox writes m/s^2 on every platform
         if export.gyro is not None:
             export.gyro.unit = export.gyro.unit or "rad/s"
     used = [main, gravity if export.gravity else None, gyro]
     export.notes = [*notes, "files: " + ", ".join(Path(n).name for n in used if n)]
     return export
+
+
+SENSOR_LOGGER_NAME = re.compile(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d")  # its exports' names
+
+
+def _export_name_time(where: str, names: list[str]) -> str | None:
+    """The local start time Sensor Logger names an export by (Sensor Logger's docs: "the
+    filenames are in local times", the ``time`` column in UTC): the folder's or zip's name,
+    or the folder inside the zip, when it is one."""
+    folders = [Path(n).parts[0] for n in names if len(Path(n).parts) > 1]
+    found = (SENSOR_LOGGER_NAME.search(name) for name in [Path(where).stem, *folders])
+    return next((m.group() for m in found if m), None)
 
 
 def _sensor_logger_ios(table: Table) -> bool:
@@ -253,6 +272,21 @@ def _first(table: Table, column: str) -> str | None:
     if column not in cols or table.frame.empty:
         return None
     return str(table.frame[cols[column]].iloc[0])
+
+
+def _phyphox_starts(table: Table) -> tuple[tuple[float, float], ...]:
+    """The START events of phyphox's meta/time.csv as (experiment time, Unix time) in s; none
+    when the table is not laid out so, or its times are not increasing."""
+    cols = {normalise(c): c for c in table.columns}
+    if not {"event", "experimenttime", "systemtime"} <= cols.keys():
+        return ()
+    frame = table.frame
+    start = frame[cols["event"]].astype(str).str.upper() == "START"
+    values = [pd.to_numeric(frame.loc[start, cols[c]], errors="coerce").to_numpy(np.float64)
+              for c in ("experimenttime", "systemtime")]  # fmt: skip
+    if not len(values[0]) or not np.isfinite(values).all() or (np.diff(values) <= 0).any():
+        return ()
+    return tuple(zip(values[0].tolist(), values[1].tolist(), strict=True))
 
 
 def _phyphox_brand(table: Table) -> str:

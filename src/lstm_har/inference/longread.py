@@ -23,6 +23,7 @@ a short run of missing values split by a chunk boundary is filled from one side 
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
 from .csvfile import CHUNK_ROWS, read_chunks
 from .exports import Export, Stream, open_export, single_stream, table_export
-from .recording import _utc_offset, convert
+from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
 
 LONG_FILE_BYTES = 256 << 20  # past this (~18 h at 50 Hz) a single CSV is read in chunks
@@ -71,11 +72,10 @@ class LongRecording:
     time_zone: str | None = None
     chunk_rows: int = CHUNK_ROWS
     # One sensor per file (a folder export): the gyroscope's and gravity's CSVs, and what the
-    # export says of its streams
+    # export says beside its streams (app, signs, clock), each chunk's streams put in its place
     gyro_path: Path | None = None
     gravity_path: Path | None = None
-    app: str = "CSV"
-    ios_signs: bool = False
+    template: Export | None = None
     _kept: list[Piece] | None = field(default=None, repr=False)  # a whole read, if small
 
     def pieces(self, progress: Progress | None = None) -> Iterator[Piece]:
@@ -128,7 +128,8 @@ class LongRecording:
             if len(g.xyz) < 2:  # the gyroscope is not there yet, or no more: no samples
                 continue
             grav = None if gravity is None else gravity.over(*span)
-            yield Export(self.app, acc, g, grav, ios_signs=self.ios_signs), done
+            assert self.template is not None
+            yield dataclasses.replace(self.template, acc=acc, gyro=g, gravity=grav), done
 
 
 class _Follower:
@@ -189,16 +190,16 @@ def read_long(
         _untimed_rows(export, 0, rate)
     elif rate is not None:
         raise DataError(f"{path}: --rate is only for files without a time column")
-    app, ios = export.app, export.ios_signs
+    template = dataclasses.replace(export)  # before convert() takes its gravity
     r = convert(export, warnings, None, acc_unit, gyro_unit, time_unit, platform)
     covered = gyro_at(r.t_acc, r.acc, r.t_gyro, r.gyro)[0]  # as read_recording's first sample
     t0 = float(covered[0] if len(covered) else max(r.t_acc[0], r.t_gyro[0]))
-    offset = _utc_offset(export, t0) if r.epoch else None
-    summary = r.summary(export) + f"; read in chunks of {chunk_rows:,} rows"
+    offset, clock = local_clock(export, t0) if r.epoch else (None, "")
+    summary = r.summary(export) + clock + f"; read in chunks of {chunk_rows:,} rows"
     assert files[0] is not None
     return LongRecording(files[0], r.flags(), rate, r.rate_hz, t0, summary, warnings, r.epoch,
                          offset, export.time_zone, chunk_rows, None if one_file else files[1],
-                         None if one_file else files[2], app, ios)  # fmt: skip
+                         None if one_file else files[2], template)  # fmt: skip
 
 
 def _untimed_rows(export: Export, first_row: int, rate: float | None) -> None:

@@ -104,8 +104,8 @@ def read_recording(
     r = convert(export, warnings, rate, acc_unit, gyro_unit, time_unit, platform)
     t0, parts = to_segments(r.t_acc, r.acc, r.t_gyro, r.gyro, r.rate_hz, warnings,
                             export.acc.name)  # fmt: skip
-    offset = _utc_offset(export, t0) if r.epoch else None
-    return Recording(parts, t0, r.rate_hz, r.summary(export), warnings, r.epoch, offset,
+    offset, clock = local_clock(export, t0) if r.epoch else (None, "")
+    return Recording(parts, t0, r.rate_hz, r.summary(export) + clock, warnings, r.epoch, offset,
                      export.time_zone)  # fmt: skip
 
 
@@ -180,6 +180,19 @@ def convert(
                      acc_unit, acc_how, gyro_unit, gyro_how)  # fmt: skip
 
 
+def local_clock(export: Export, t0: float) -> tuple[float | None, str]:
+    """Local time's offset from UTC in seconds from what the export records (or None), and
+    where it came from, for the summary ("" when nowhere)."""
+    offset = _utc_offset(export, t0)
+    if offset is None:
+        return None, ""
+    source = ("phyphox's meta/time.csv" if export.utc_offset else
+              f"{export.local_start}, the export's name: its local start")  # fmt: skip
+    hours, minutes = divmod(round(abs(offset)) // 60, 60)
+    sign = "-" if offset < 0 else "+"
+    return offset, f"; local time UTC{sign}{hours:02d}:{minutes:02d} (from {source})"
+
+
 def _utc_offset(export: Export, t0: float) -> float | None:
     """Local time's offset from UTC in seconds, from what the export records, or None."""
     import datetime as dt
@@ -192,7 +205,7 @@ def _utc_offset(export: Export, t0: float) -> float | None:
         except ValueError:
             return None
         return float(offset) if abs(offset) <= 14 * 3600 else None
-    if export.local_start:  # Sensor Logger: the local start time beside the UTC timestamps
+    if export.local_start:  # Sensor Logger: the export's name, its local start, against UTC
         try:
             local = dt.datetime.strptime(export.local_start, "%Y-%m-%d_%H-%M-%S")
         except ValueError:
@@ -236,6 +249,11 @@ def _seconds(
     if (dt == 0).any():
         row = int(np.flatnonzero(dt == 0)[0]) + 2
         raise DataError(f"{stream.name}: time repeats at data row {row} (t = {t[row - 1]})")
+    if export.clock and not seconds[0] > EPOCH_FROM_S:  # phyphox: the experiment's clock
+        starts, clock = np.array(export.clock).T  # (S,) experiment times, (S,) Unix times
+        k = np.clip(np.searchsorted(starts, seconds, "right") - 1, 0, None)
+        seconds = seconds - starts[k] + clock[k]
+        return seconds, unit, f"in {unit} ({how}), on the clock of its meta/time.csv", True
     epoch = bool(seconds[0] > EPOCH_FROM_S)
     return seconds, unit, f"in {unit}{' since the epoch' if epoch else ''} ({how})", epoch
 
