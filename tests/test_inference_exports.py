@@ -132,6 +132,37 @@ def test_one_file_picks_its_own_recording_among_several(tmp_path, capsys):
     assert "Accelerometer_2.csv: no gyroscope found" in capsys.readouterr().err
 
 
+def test_sensor_logger_json_reads_as_its_folder(tmp_path, capsys, monkeypatch):
+    import json
+
+    import pandas as pd
+
+    from lstm_har.inference import exports
+
+    t, acc, gyro = walk_then_sit()
+    folder = write_sensor_logger(tmp_path / "2023-11-14_23-13-20", t, acc, gyro, platform="ios")
+    records = []  # Sensor Logger's layout: every value a string, the sensor named in each
+    for csv in sorted(folder.glob("*.csv")):
+        if csv.stat().st_size:
+            frame = pd.read_csv(csv, dtype=str)
+            records += [{"sensor": csv.stem, **row} for row in frame.to_dict("records")]
+    path = tmp_path / "2023-11-14_23-13-20.json"
+    path.write_text(json.dumps(records))
+    whole, mine = read_recording(folder), read_recording(path)
+    assert "JSON export" in mine.summary and "Sensor Logger (iOS)" in mine.summary
+    assert mine.utc_offset_s == whole.utc_offset_s == 3600.0
+    np.testing.assert_array_equal(mine.samples, whole.samples)
+    (tmp_path / "other.json").write_text(json.dumps([{"x": 1, "y": 2, "z": 3}]))
+    assert main(["predict", str(tmp_path / "other.json")]) == 2
+    assert "without a 'sensor' field" in capsys.readouterr().err
+    (tmp_path / "broken.json").write_text('[{"sensor": "Gyroscope", ')
+    assert main(["predict", str(tmp_path / "broken.json")]) == 2
+    assert "not a JSON array of records" in capsys.readouterr().err
+    monkeypatch.setattr(exports, "MAX_JSON_BYTES", 1000)
+    assert main(["predict", str(path)]) == 2
+    assert "export the recording as zip (CSV) instead" in capsys.readouterr().err
+
+
 def test_low_rate_is_refused(tmp_path, capsys):
     t, acc, gyro = walk_then_sit(seconds=200, rate=5)
     path = write_androsensor(tmp_path / "a.csv", t, acc, gyro)

@@ -10,6 +10,9 @@ Formats, each from its own documentation and real exports:
 * **phyphox**, a folder or zip: ``Accelerometer.csv`` (or ``Acceleration.csv``) with
   ``"Time (s)","X (m/s^2)"…`` or ``"time","Acceleration x"…`` headers, ``Gyroscope.csv``,
   ``meta/device.csv``; phyphox uses Android's axes and m/s^2 on every platform.
+* **Sensor Logger's JSON export**: one array of records, each ``{"sensor": "Gyroscope",
+  "time": "…", "seconds_elapsed": "…", "z": "…", …}``, read as the folder of its sensors
+  would be (parsed whole, so up to ``MAX_JSON_BYTES``).
 * **SensorLog** (iOS): ``accelerometerAccelerationX(G)``, ``gyroRotationX(rad/s)``.
 * **AndroSensor**: ``;``-separated, ``ACCELEROMETER X (m/s²)``, ``Time since start in ms``.
 * **MotionSense** / Core Motion: ``userAcceleration.x`` + ``gravity.x`` in g (iOS signs),
@@ -42,6 +45,9 @@ from ..errors import DataError
 from .csvfile import Table, clip, normalise, numeric, read_chunks, read_table, unit_of
 
 MAX_MEMBER_BYTES = 2 << 30  # one CSV in an export zip: a week at 100 Hz is ~1.5 GB
+# A JSON export is parsed whole, at about 8x its size in memory (pandas, 135 MB -> 1.0 GB):
+# 256 MB is some 3 h of three sensors at 50 Hz. Longer: the zip (CSV) export, read in chunks.
+MAX_JSON_BYTES = 256 << 20
 
 # Column-name prefixes (normalised, before the axis letter) by what they measure.
 ACC = ("acc", "accel", "acceleration", "accelerometer", "a", "totalacc", "totalacceleration",
@@ -115,6 +121,8 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
         if len(files) == 1:  # a folder holding one CSV: that file
             return table_export(read(*files.values()))
         return _folder(list(files), str(path), lambda f: read(files[f]))
+    if path.suffix.lower() == ".json":
+        return _json(path)
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
         if rows is not None:
             raise ValueError("open_export: rows is not for zip archives")
@@ -168,6 +176,31 @@ def _zip(path: Path) -> Export:
             return read_table(read_member(archive, name, str(path), MAX_MEMBER_BYTES), where)
 
         return _folder(names, str(path), read)
+
+
+def _json(path: Path) -> Export:
+    """Sensor Logger's JSON export: its records grouped by sensor, read as its CSV folder."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise DataError(f"{path}: {size / 1e6:.0f} MB of JSON is more than is read whole "
+                        f"({MAX_JSON_BYTES >> 20} MB); export the recording as zip (CSV) "
+                        "instead")  # fmt: skip
+    try:
+        records = pd.read_json(path, orient="records", dtype=False)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: not a JSON array of records ({clip(str(e), 80)})") from None
+    if "sensor" not in records.columns:
+        raise DataError(f"{path}: JSON without a 'sensor' field in its records; Sensor "
+                        "Logger's JSON export has one (or give a CSV)")  # fmt: skip
+    tables = {}
+    for sensor, rows in records.groupby("sensor", sort=False):
+        frame = rows.drop(columns="sensor").dropna(axis=1, how="all").reset_index(drop=True)
+        tables[f"{sensor}.csv"] = Table(f"{path}!{sensor}", tuple(map(str, frame.columns)), frame)
+    export = _folder(list(tables), str(path), tables.__getitem__)
+    export.notes.insert(0, "JSON export, its records by sensor")
+    return export
 
 
 def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Export:
