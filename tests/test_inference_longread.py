@@ -38,14 +38,20 @@ def test_chunks_give_the_samples_of_the_whole_read(tmp_path, rng, rows):
     assert long.t0 == whole.t0 and long.epoch
     assert long.source_rate_hz == pytest.approx(whole.source_rate_hz, rel=0.01)  # first chunk's
     assert whole.summary.split(" Hz; ")[1] in long.summary  # units, time, signs: the same
+    assert len(whole.segments) == 2
+    _assert_same_segments(long, whole)
+
+
+def _assert_same_segments(long, whole) -> None:
+    """``long``'s pieces, joined per segment, are ``whole``'s segments: the same linear
+    interpolation, from times relative to the segment's start, so within a few roundings of
+    values in g (m/s^2 / 9.8) and of rad/s."""
     pieces = list(long.pieces())
-    assert len(whole.segments) == 2 and {p.segment for p in pieces} == {0, 1}
+    assert {p.segment for p in pieces} == set(range(len(whole.segments)))
     for k, segment in enumerate(whole.segments):
         mine = [p for p in pieces if p.segment == k]
         assert {p.start_s for p in mine} == {segment.start_s}
         got = np.concatenate([p.samples for p in mine])
-        # the same linear interpolation, from times relative to the segment's start: a few
-        # roundings of values in g (m/s^2 / 9.8) and of rad/s
         assert_within_rounding(got, segment.samples, 8, name=f"segment {k}",
                                computed_in=torch.float64)  # fmt: skip
 
@@ -84,14 +90,7 @@ def test_a_folder_export_read_in_step_gives_the_whole_read(tmp_path, rng, split,
         long = read_long(given, chunk_rows=997)
         assert long.t0 == whole.t0 and long.gyro_path == folder / "Gyroscope.csv"
         assert whole.summary.split(" Hz; ")[1] in long.summary
-        pieces = list(long.pieces())
-        assert {p.segment for p in pieces} == {0, 1, 2}
-        for k, segment in enumerate(whole.segments):
-            mine = [p for p in pieces if p.segment == k]
-            assert {p.start_s for p in mine} == {segment.start_s}
-            got = np.concatenate([p.samples for p in mine])
-            assert_within_rounding(got, segment.samples, 8, name=f"segment {k}",
-                                   computed_in=torch.float64)  # fmt: skip
+        _assert_same_segments(long, whole)
     # the CLI takes this path past LONG_FILE_BYTES, with the whole read's labels
     out_whole, out_long = tmp_path / "whole.csv", tmp_path / "long.csv"
     assert main(["predict", str(folder), "--out", str(out_whole)]) == 0
