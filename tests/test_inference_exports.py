@@ -155,6 +155,9 @@ def test_sensor_logger_json_reads_as_its_folder(tmp_path, capsys, monkeypatch):
     (tmp_path / "other.json").write_text(json.dumps([{"x": 1, "y": 2, "z": 3}]))
     assert main(["predict", str(tmp_path / "other.json")]) == 2
     assert "without a 'sensor' field" in capsys.readouterr().err
+    (tmp_path / "odd.json").write_text('[{"sensor": "Gyroscope"}, {"sensor": {"a": 1}}]')
+    assert main(["predict", str(tmp_path / "odd.json")]) == 2
+    assert "record 2 names its sensor {'a': 1}, not a name" in capsys.readouterr().err
     (tmp_path / "broken.json").write_text('[{"sensor": "Gyroscope", ')
     assert main(["predict", str(tmp_path / "broken.json")]) == 2
     assert "not a JSON array of records" in capsys.readouterr().err

@@ -194,6 +194,11 @@ def _json(path: Path) -> Export:
     if "sensor" not in records.columns:
         raise DataError(f"{path}: JSON without a 'sensor' field in its records; Sensor "
                         "Logger's JSON export has one (or give a CSV)")  # fmt: skip
+    named = records["sensor"].map(lambda v: isinstance(v, str))
+    if not named.all():
+        row = int(np.flatnonzero(~named.to_numpy())[0])
+        raise DataError(f"{path}: record {row + 1} names its sensor "
+                        f"{clip(records['sensor'].iloc[row])}, not a name")  # fmt: skip
     tables = {}
     for sensor, rows in records.groupby("sensor", sort=False):
         frame = rows.drop(columns="sensor").dropna(axis=1, how="all").reset_index(drop=True)
