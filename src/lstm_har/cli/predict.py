@@ -16,8 +16,9 @@ def add_parser(sub: Any) -> None:
     predict.add_argument(
         "recording",
         metavar="RECORDING",
-        help="what a phone app exported: a CSV, a folder or a zip (Sensor Logger, phyphox, "
-        "SensorLog, AndroSensor, Core Motion, or any CSV with time, acc and gyro x/y/z), or one "
+        help="what a phone app exported: a CSV, a folder or a zip (Sensor Logger, also its "
+        "JSON; phyphox, SensorLog, AndroSensor, Core Motion, or any CSV with time, acc and gyro "
+        "x/y/z), or one "
         "file of a folder export (the rest of its recording beside it is found); or the "
         "accelerometer CSV with --gyro",
     )
