@@ -272,9 +272,10 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
         clock = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
             "metatime")), None)  # fmt: skip
         if clock is not None:
-            text = _first(read(clock), "systemtimetext") or ""
+            times = read(clock)
+            text = _first(times, "systemtimetext") or ""
             export.utc_offset = text.split()[-1] if "UTC" in text else None
-            export.clock = _phyphox_starts(read(clock))
+            export.clock = _phyphox_starts(times)
         export.acc.unit = export.acc.unit or "m/s2"  # phyphox writes m/s^2 on every platform
         if export.gyro is not None:
             export.gyro.unit = export.gyro.unit or "rad/s"

@@ -34,7 +34,7 @@ import scipy.signal
 
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
-from .csvfile import CHUNK_ROWS, read_chunks
+from .csvfile import CHUNK_ROWS, Table, read_chunks
 from .exports import Export, Stream, open_export, single_stream, table_export
 from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
@@ -118,18 +118,29 @@ class LongRecording:
         gyro = _Follower(self.gyro_path, self.chunk_rows)
         gravity = None if self.gravity_path is None else _Follower(self.gravity_path,
                                                                    self.chunk_rows)  # fmt: skip
+        template = self.template
+        assert template is not None
         for table, done in read_chunks(self.path, self.chunk_rows):
-            acc = single_stream(table)
-            if acc.t is None:
-                raise DataError(f"{acc.name}: no time column; a recording in one file per "
-                                "sensor needs one to put them side by side")  # fmt: skip
+            acc = _timed_stream(table)
+            assert acc.t is not None
             span = float(acc.t[0]), float(acc.t[-1])
             g = gyro.over(*span)
             if len(g.xyz) < 2:  # the gyroscope is not there yet, or no more: no samples
                 continue
             grav = None if gravity is None else gravity.over(*span)
-            assert self.template is not None
-            yield dataclasses.replace(self.template, acc=acc, gyro=g, gravity=grav), done
+            yield dataclasses.replace(template, acc=acc, gyro=g, gravity=grav), done
+
+
+def _timed_stream(table: Table) -> Stream:
+    """One sensor's chunk, which must have times to be put beside the others'."""
+    return _timed(single_stream(table))
+
+
+def _timed(stream: Stream) -> Stream:
+    if stream.t is None:
+        raise DataError(f"{stream.name}: no time column; a recording in one file per sensor "
+                        "is read in chunks by its times, so each file needs one")  # fmt: skip
+    return stream
 
 
 class _Follower:
@@ -149,10 +160,8 @@ class _Follower:
             table = next(self._chunks, None)
             if table is None:
                 break
-            stream = single_stream(table[0])
-            if stream.t is None:
-                raise DataError(f"{stream.name}: no time column; a recording in one file per "
-                                "sensor needs one to put them side by side")  # fmt: skip
+            stream = _timed_stream(table[0])
+            assert stream.t is not None
             self._head = self._head or stream
             t = np.concatenate([self._t[-1:], stream.t])
             if not (np.diff(t) > 0).all():  # its spans are found by bisection: checked here
@@ -188,8 +197,12 @@ def read_long(
     one_file = export.gyro is None or files[1] == files[0]
     if one_file:
         _untimed_rows(export, 0, rate)
-    elif rate is not None:
-        raise DataError(f"{path}: --rate is only for files without a time column")
+    else:  # --rate or not: the files are put side by side by their times
+        for stream in (export.acc, export.gyro, export.gravity):
+            if stream is not None:
+                _timed(stream)
+        if rate is not None:
+            raise DataError(f"{path}: has a time column; --rate is only for files without one")
     template = dataclasses.replace(export)  # before convert() takes its gravity
     r = convert(export, warnings, None, acc_unit, gyro_unit, time_unit, platform)
     covered = gyro_at(r.t_acc, r.acc, r.t_gyro, r.gyro)[0]  # as read_recording's first sample
