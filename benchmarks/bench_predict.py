@@ -1,11 +1,12 @@
 """A day-long recording from CSV to timeline: wall time and peak memory of `lstm-har predict`.
 
     python benchmarks/bench_predict.py [--hours 24] [--engine torch onnx] [--model walking activity]
-        [--format csv sensor-logger] [--dry-run]
+        [--format csv sensor-logger sensor-logger-zip] [--dry-run]
 
 Generates a synthetic 50 Hz recording (walking bouts between static periods, acc in m/s^2,
 gyro in rad/s, a time column), writes it (not timed) as one CSV, or as a Sensor Logger
-export folder (TotalAcceleration.csv, Gyroscope.csv, Metadata.csv; ns since the epoch), then
+export folder (TotalAcceleration.csv, Gyroscope.csv, Metadata.csv; ns since the epoch) or
+that folder zipped as the app shares it (deflated, read in place), then
 runs the real command `lstm-har predict REC --acc-unit m/s2 --model MODEL --out PRED.csv
 --plot TIMELINE.png` (no unit flag for the folder) in a fresh process per format, model and
 engine and reports its wall time and peak RSS (ru_maxrss).
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +89,19 @@ def write_sensor_logger(path: Path, frame: pd.DataFrame, first: bool) -> Path:
     return folder
 
 
-WRITERS = {"csv": write_csv, "sensor-logger": write_sensor_logger}
+def zip_export(folder: Path) -> Path:
+    """The export folder as Sensor Logger's zip, named by its local start; the folder goes."""
+    archive = folder.with_name("2023-11-14_23-13-20.zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+            f.unlink()  # a week's 3.5 GB of CSV need not sit on disk twice
+    folder.rmdir()
+    return archive
+
+
+WRITERS = {"csv": write_csv, "sensor-logger": write_sensor_logger,
+           "sensor-logger-zip": write_sensor_logger}  # fmt: skip
 
 
 def _run(fmt: str, hours: float, tmp: Path, models: list[str], engines: list[str]) -> None:
@@ -98,9 +112,12 @@ def _run(fmt: str, hours: float, tmp: Path, models: list[str], engines: list[str
         frame = synthetic_day(part, start_h=done)
         recording = WRITERS[fmt](tmp, frame, not rows)
         rows, done = rows + len(frame), done + part
+    if fmt.endswith("-zip"):
+        recording = zip_export(recording)
     size = sum(p.stat().st_size for p in [recording, *recording.glob("*.csv")] if p.is_file())
     print(
-        f"{fmt}: {rows:,} rows ({hours:g} h at 50 Hz), {size / 1e6:.0f} MB of CSV, "
+        f"{fmt}: {rows:,} rows ({hours:g} h at 50 Hz), {size / 1e6:.0f} MB "
+        f"{'zipped' if fmt.endswith('-zip') else 'of CSV'}, "
         f"written in {time.perf_counter() - began:.1f} s (not timed)"
     )
     print(f"{'model':<10}{'engine':<8}{'wall s':>8}{'peak RSS MB':>13}{'windows':>10}")

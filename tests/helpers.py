@@ -216,6 +216,7 @@ def write_generic(path: Path, t, acc, gyro) -> Path:
         frame[f"Acc{axis} (G)"] = acc[:, k]
     for k, axis in enumerate("XYZ"):
         frame[f"Gyro{axis} [deg/s]"] = np.degrees(gyro[:, k])
+    path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return path
 
@@ -244,6 +245,8 @@ FORMATS = {
     "androsensor": lambda p, t, a, w: write_androsensor(p / "andro.csv", t, a, w),
     "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),
     "generic-header-units": lambda p, t, a, w: write_generic(p / "r.csv", t, a, w),
+    "generic-zip": lambda p, t, a, w: zip_folder(write_generic(p / "one" / "r.csv", t, a,
+                                                               w).parent, p / "r.zip"),
 }  # fmt: skip
 
 

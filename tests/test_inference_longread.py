@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,11 +100,33 @@ def test_a_folder_export_read_in_step_gives_the_whole_read(tmp_path, rng, split,
     assert main(["predict", str(folder), "--out", str(out_long)]) == 0
     a, b = pd.read_csv(out_whole), pd.read_csv(out_long)
     assert (a["label"] == b["label"]).all()
+    # zipped as the app shares it: read in place, member by member, to the same samples
+    archive = tmp_path / "2023-11-14_23-13-20.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f"2023-11-14_23-13-20/{f.name}")
+    assert longread.is_long(archive)  # past LONG_FILE_BYTES (0 here)
+    assert main(["predict", str(archive), "--out", str(out_long)]) == 0
+    assert (pd.read_csv(out_long)["label"] == a["label"]).all()
+    long = read_long(archive, chunk_rows=997)
+    assert str(long.gyro_path) == f"{archive}!2023-11-14_23-13-20/Gyroscope.csv"
+    _assert_same_segments(long, whole)
+    sizes = []
+    list(long.pieces(progress=lambda done, size: sizes.append((done, size))))
+    assert sizes[-1][0] == sizes[-1][1] > archive.stat().st_size  # uncompressed bytes
     gyro = pd.read_csv(folder / "Gyroscope.csv")
     gyro.loc[3000:, "time"] -= 60 * 10**9  # back by a minute, in a later chunk
     gyro.to_csv(folder / "Gyroscope.csv", index=False)
     with pytest.raises(DataError, match="Gyroscope.csv: time goes backwards"):
         list(read_long(folder, chunk_rows=997).pieces())
+
+
+def test_a_gravity_file_that_ends_early_is_held_as_read_whole(tmp_path, rng):
+    folder = _sensor_logger(tmp_path / "sl", _recording(rng), split=True)
+    gravity = pd.read_csv(folder / "Gravity.csv")
+    gravity.iloc[: len(gravity) // 3].to_csv(folder / "Gravity.csv", index=False)
+    whole = read_recording(folder)  # holds gravity's last value to the end
+    _assert_same_segments(read_long(folder, chunk_rows=997), whole)
 
 
 def test_predictions_and_cli_outputs_match_the_whole_read(tmp_path, rng, monkeypatch, capsys):
@@ -171,6 +195,17 @@ def test_bad_long_files_are_one_line_errors(tmp_path, rng):
     path.write_text(",".join(COLUMNS) + "\n")
     with pytest.raises(DataError, match="no data rows"):
         read_long(path)
+    # a zip whose member was damaged after it was written (one digit, past its first chunk):
+    # its CRC, checked as the member is read to its end
+    path = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("rec.csv", _recording(rng, seconds=60).to_csv(index=False))
+    data = bytearray(path.read_bytes())
+    digit = data.index(b"5", len(data) // 2)
+    data[digit] = ord("6")
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataError, match="rec.csv: the archive member is corrupt"):
+        list(read_long(path, chunk_rows=500).pieces())
 
 
 @pytest.mark.parametrize("keep", [True, False])

@@ -4,26 +4,50 @@ Refused before pandas sees the file: missing paths, folders, FIFOs and other non
 files (a FIFO would block forever), empty or binary files, and a first line without a line
 break in its first 64 KB (a file whose newlines were lost; pandas parses such a header in
 quadratic time). Cells quoted in messages are cut to 40 characters.
+
+A CSV is a file (a ``Path``) or a member of a zip archive (``Member``), which ``read_chunks``
+reads in place, decompressing as it parses, so a long recording's zip need not be unpacked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 import stat
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 MAX_HEADER_BYTES = 64 << 10
 CHUNK_ROWS = 1 << 18  # rows per chunk of a long file: ~16 MB of CSV, ~15 MB as columns
 _UNIT = re.compile(r"[\(\[]([^\)\]]*)[\)\]]")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A CSV inside a zip archive."""
+
+    archive: Path
+    name: str  # as the archive lists it
+
+    def __str__(self) -> str:
+        return f"{self.archive}!{self.name}"
+
+
+Source = Path | Member  # where a CSV can be read from, again
 
 
 @dataclass(frozen=True)
@@ -34,6 +58,7 @@ class Table:
     columns: tuple[str, ...]
     frame: pd.DataFrame
     cut_off: bool = False  # the last line had no line break and was left out
+    source: Source | None = None  # where it can be read again, in chunks; None: from memory
 
 
 def clip(value: object, limit: int = 40) -> str:
@@ -42,8 +67,9 @@ def clip(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def read_table(source: Path | bytes, name: str) -> Table:
-    """A CSV file (or the bytes of an archive member) as a ``Table``; see the module docstring."""
+def read_table(source: Path | bytes, name: str, origin: Source | None = None) -> Table:
+    """A CSV file (or the bytes of an archive member, ``origin``) as a ``Table``; see the
+    module docstring."""
     sep = _check_head(source, name)
     try:
         frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source),
@@ -62,44 +88,108 @@ def read_table(source: Path | bytes, name: str) -> Table:
         frame = frame.iloc[:-1]
     if frame.empty:
         raise DataError(f"{name}: header only, no data rows")
-    return Table(name, tuple(str(c) for c in frame.columns), frame, cut_off)
+    return Table(name, tuple(str(c) for c in frame.columns), frame, cut_off,
+                 source if origin is None and isinstance(source, Path) else origin)  # fmt: skip
 
 
-def read_chunks(path: Path, rows: int = CHUNK_ROWS) -> Iterator[tuple[Table, int]]:
-    """A CSV file as consecutive ``Table``s of ``rows`` rows (the last fewer), each with the
-    bytes read so far; memory stays that of one chunk whatever the file's length.
+def read_chunks(source: Source, rows: int = CHUNK_ROWS) -> Iterator[tuple[Table, int]]:
+    """A CSV file or zip member as consecutive ``Table``s of ``rows`` rows (the last fewer),
+    each with the bytes read so far (uncompressed); memory stays that of one chunk whatever
+    the file's length.
 
     pandas' C parser, chunk by chunk: on a day of 50 Hz samples it parses 5.2 M rows/s on
     2 cores, pyarrow's streaming reader 2.1 M (``benchmarks/bench_read.py``). The checks of
     ``read_table`` apply; a last line without a line break is left out of the last chunk.
     """
-    name = str(path)
-    sep = _check_head(path, name)
-    cut_off = _last_byte(path) not in (b"\n", b"\r")
-    size = path.stat().st_size
-    with path.open("rb") as file:  # ours, so that its position tells the bytes read
+    name = str(source)
+    with _opened(source) as raw:
+        sep = _check_head(raw.read(MAX_HEADER_BYTES) if isinstance(source, Member) else source,
+                          name)  # fmt: skip
+    size = size_of(source)
+    pending: pd.DataFrame | None = None
+    with _opened(source) as raw:
+        tail = _Tail(raw)  # counts the bytes read and keeps the last, for cut_off
         try:
-            reader = pd.read_csv(file, sep=sep, engine="c", skipinitialspace=True,
-                                 chunksize=rows)  # fmt: skip
-            pending: pd.DataFrame | None = None
+            reader = pd.read_csv(io.BufferedReader(tail), sep=sep, engine="c",
+                                 skipinitialspace=True, chunksize=rows)  # fmt: skip
             for frame in reader:
                 if pending is not None:
-                    yield _table(name, pending), min(file.tell(), size)
+                    yield _table(name, pending, source), min(tail.count, size)
                 pending = frame
         except UnicodeDecodeError:
             raise DataError(f"{name}: not UTF-8 text, expected a CSV file") from None
         except pd.errors.ParserError as e:
             detail = str(e).strip().splitlines()[-1][:120]
             raise DataError(f"{name}: malformed CSV ({detail})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a member's data, CRC
+            raise DataError(f"{name}: the archive member is corrupt ({e})") from None
     if pending is None or pending.empty:
         raise DataError(f"{name}: header only, no data rows")
+    cut_off = tail.last not in (b"\n", b"\r")
     if cut_off and len(pending) > 1:
         pending = pending.iloc[:-1]
-    yield _table(name, pending, cut_off), size
+    yield _table(name, pending, source, cut_off), size
 
 
-def _table(name: str, frame: pd.DataFrame, cut_off: bool = False) -> Table:
-    return Table(name, tuple(str(c) for c in frame.columns), frame, cut_off)
+def size_of(source: Source) -> int:
+    """A file's bytes, or a zip member's uncompressed bytes as its archive lists them."""
+    if isinstance(source, Path):
+        return source.stat().st_size
+    with _archive(source) as archive:
+        return archive.getinfo(source.name).file_size
+
+
+@contextlib.contextmanager
+def _opened(source: Source) -> Iterator[IO[bytes]]:
+    """The file or member, open for reading in binary; one that is missing or not a
+    regular file (a folder, a pipe) is a ``DataError`` naming it."""
+    if isinstance(source, Path):
+        _head_of_file(source)  # refuses what is not a regular file
+        with source.open("rb") as f:
+            yield f
+        return
+    with _archive(source) as archive, archive.open(source.name) as member:
+        yield member
+
+
+@contextlib.contextmanager
+def _archive(source: Member) -> Iterator[zipfile.ZipFile]:
+    try:
+        archive = zipfile.ZipFile(source.archive)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError(f"{source.archive}: not a readable zip archive ({e})") from None
+    with archive:
+        try:
+            archive.getinfo(source.name)
+        except KeyError:
+            raise DataError(f"{source}: no such member in the archive") from None
+        yield archive
+
+
+class _Tail(io.RawIOBase):
+    """A binary file read through, counting its bytes and keeping the last one."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.count = 0
+        self.last = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._raw.read(len(view))
+        n = len(data)
+        view[:n] = data
+        if n:
+            self.count += n
+            self.last = data[-1:]
+        return n
+
+
+def _table(name: str, frame: pd.DataFrame, source: Source, cut_off: bool = False) -> Table:
+    return Table(name, tuple(str(c) for c in frame.columns), frame, cut_off, source)
 
 
 def _check_head(source: Path | bytes, name: str) -> str:

@@ -42,9 +42,21 @@ import pandas as pd
 
 from .._files import read_member
 from ..errors import DataError
-from .csvfile import Table, clip, normalise, numeric, read_chunks, read_table, unit_of
+from .csvfile import (
+    Member,
+    Source,
+    Table,
+    clip,
+    normalise,
+    numeric,
+    read_chunks,
+    read_table,
+    unit_of,  # fmt: skip
+)
 
-MAX_MEMBER_BYTES = 2 << 30  # one CSV in an export zip: a week at 100 Hz is ~1.5 GB
+# One CSV of an export zip read whole (``read_recording``; ``predict`` reads one over
+# ``longread.LONG_FILE_BYTES`` in chunks): a week at 100 Hz is ~1.5 GB
+MAX_MEMBER_BYTES = 2 << 30
 # A JSON export is parsed whole, at about 8x its size in memory (pandas, 135 MB -> 1.0 GB):
 # 256 MB is some 3 h of three sensors at 50 Hz. Longer: the zip (CSV) export, read in chunks.
 MAX_JSON_BYTES = 256 << 20
@@ -75,6 +87,7 @@ class Stream:
     unit: str | None  # "g", "m/s2", "rad/s", "deg/s" when the header or the format says
     time_unit: str | None  # "s", "ms", "us", "ns" when the header or the format says
     cut_off: bool = False  # its last line had no line break and was left out
+    source: Source | None = None  # its file or zip member, to read again in chunks
 
 
 @dataclass
@@ -105,7 +118,7 @@ class Export:
 def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = None) -> Export:
     """Recognise the export at ``path`` (a CSV, a folder or a zip); see the module docstring.
     ``rows``: read only the first that many rows of each file (a long recording's first
-    chunk, ``longread``); not for zips."""
+    chunk, ``longread``)."""
 
     def read(p: Path) -> Table:
         return read_table(p, str(p)) if rows is None else next(read_chunks(p, rows))[0]
@@ -124,9 +137,7 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
     if path.suffix.lower() == ".json":
         return _json(path)
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
-        if rows is not None:
-            raise ValueError("open_export: rows is not for zip archives")
-        return _zip(path)
+        return _zip(path, rows)
     table = read(path)
     beside = _recording_beside(path, table)
     if beside is None:
@@ -162,7 +173,7 @@ def _recording_beside(path: Path, table: Table) -> dict[str, Path] | None:
     return found
 
 
-def _zip(path: Path) -> Export:
+def _zip(path: Path, rows: int | None = None) -> Export:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -172,9 +183,14 @@ def _zip(path: Path) -> Export:
                  if n.lower().endswith(".csv") and not Path(n).name.startswith("._")]  # fmt: skip
 
         def read(name: str) -> Table:
-            where = f"{path}!{name}"
-            return read_table(read_member(archive, name, str(path), MAX_MEMBER_BYTES), where)
+            member = Member(path, name)
+            if rows is not None:  # in place, decompressed as far as the chunk needs
+                return next(read_chunks(member, rows))[0]
+            data = read_member(archive, name, str(path), MAX_MEMBER_BYTES)
+            return read_table(data, str(member), member)
 
+        if len(names) == 1:  # a zip holding one CSV: that file, as a folder holding one
+            return table_export(read(names[0]))
         return _folder(names, str(path), read)
 
 
@@ -372,7 +388,8 @@ def _stream(table: Table, columns: list[str], unit: str | None = None) -> Stream
     units = {unit_of(c) for c in columns} - {None}
     if len(units) > 1:
         raise DataError(f"{table.name}: its x, y, z columns name different units")
-    return Stream(table.name, t, xyz, units.pop() if units else unit, time_unit, table.cut_off)
+    return Stream(table.name, t, xyz, units.pop() if units else unit, time_unit, table.cut_off,
+                  table.source)  # fmt: skip
 
 
 def single_stream(table: Table) -> Stream:

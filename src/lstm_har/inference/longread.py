@@ -2,13 +2,14 @@
 
 ``read_recording`` holds a recording's samples: fine for a day (4.3 M rows), not for a week
 (30 M rows, ~1.9 GB of CSV). A recording with a CSV larger than ``LONG_FILE_BYTES`` (a single
-CSV, or one sensor's file of a folder export such as Sensor Logger's) is therefore read by
-``read_long``: the first chunk of each file settles everything ``read_recording`` would (the
-format, which files, units, time unit, signs and rate; ``recording.convert``);
-``LongRecording.pieces`` then reads the files from the start, a chunk at a time
-(``csvfile.read_chunks``; the gyroscope's and gravity's files in step with the
-accelerometer's, as far as its chunk's times reach), converts each chunk with those decisions
-as overrides, checks it the same way, and puts it on the 50 Hz grid (``Grid50``), carrying
+CSV, or one sensor's file of a folder or zip export such as Sensor Logger's; a zip's members
+are read in place, decompressed as they are parsed) is therefore read by ``read_long``: the
+first chunk of each file settles everything ``read_recording`` would (the format, which
+files, units, time unit, signs and rate; ``recording.convert``); ``LongRecording.pieces``
+then reads the files from the start, a chunk at a time (``csvfile.read_chunks``; the
+gyroscope's and gravity's files in step with the accelerometer's, as far as its chunk's times
+reach), converts each chunk with those decisions as overrides, checks it the same way, and
+puts it on the 50 Hz grid (``Grid50``), carrying
 the last sample over so that the grid runs on across chunks. Pauses
 over ``segments.MAX_GAP_S`` start a new segment, as they split a recording read whole.
 Memory is that of one chunk, whatever the file's length or its timestamps, plus the 50 Hz
@@ -34,7 +35,7 @@ import scipy.signal
 
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
-from .csvfile import CHUNK_ROWS, Table, read_chunks
+from .csvfile import CHUNK_ROWS, Source, Table, read_chunks, size_of
 from .exports import Export, Stream, open_export, single_stream, table_export
 from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
@@ -49,18 +50,25 @@ Progress = Callable[[int, int], None]
 
 
 def is_long(path: Path, gyro_path: Path | None = None) -> bool:
-    """A CSV, or a folder (not a zip) with a CSV, too large to read whole."""
+    """A CSV, or a folder or zip with a CSV, too large to read whole."""
     if path.is_dir():
         return any(p.stat().st_size > LONG_FILE_BYTES for p in path.rglob("*.csv"))
-    return any(p is not None and p.is_file() and p.suffix.lower() != ".zip"
-               and p.stat().st_size > LONG_FILE_BYTES for p in (path, gyro_path))  # fmt: skip
+    if path.is_file() and zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return any(i.filename.lower().endswith(".csv") and i.file_size > LONG_FILE_BYTES
+                           for i in archive.infolist())  # fmt: skip
+        except (zipfile.BadZipFile, OSError):
+            return False  # read whole, which says what is wrong with it
+    return any(p is not None and p.is_file() and p.stat().st_size > LONG_FILE_BYTES
+               for p in (path, gyro_path))  # fmt: skip
 
 
 @dataclass
 class LongRecording:
     """A CSV read chunk by chunk (the module docstring); ``pieces()`` reads it again."""
 
-    path: Path  # the accelerometer's CSV (and the gyroscope's, unless ``gyro_path``)
+    path: Source  # the accelerometer's CSV (and the gyroscope's, unless ``gyro_path``)
     flags: dict[str, str]  # the first chunk's decisions, as convert()'s overrides
     rate: float | None  # samples per second of a file without a time column
     source_rate_hz: float
@@ -73,15 +81,15 @@ class LongRecording:
     chunk_rows: int = CHUNK_ROWS
     # One sensor per file (a folder export): the gyroscope's and gravity's CSVs, and what the
     # export says beside its streams (app, signs, clock), each chunk's streams put in its place
-    gyro_path: Path | None = None
-    gravity_path: Path | None = None
+    gyro_path: Source | None = None
+    gravity_path: Source | None = None
     template: Export | None = None
     _kept: list[Piece] | None = field(default=None, repr=False)  # a whole read, if small
 
     def pieces(self, progress: Progress | None = None) -> Iterator[Piece]:
         """The recording from its start as 50 Hz pieces, one chunk of the file at a time (or,
         once read whole and within ``KEEP_BYTES``, from memory)."""
-        size = self.path.stat().st_size
+        size = size_of(self.path)
         if self._kept is not None:
             yield from self._kept
             if progress is not None:
@@ -116,8 +124,9 @@ class LongRecording:
                 yield export, done
             return
         gyro = _Follower(self.gyro_path, self.chunk_rows)
-        gravity = None if self.gravity_path is None else _Follower(self.gravity_path,
-                                                                   self.chunk_rows)  # fmt: skip
+        gravity = None
+        if self.gravity_path is not None:
+            gravity = _Follower(self.gravity_path, self.chunk_rows, hold=True)
         template = self.template
         assert template is not None
         for table, done in read_chunks(self.path, self.chunk_rows):
@@ -147,10 +156,13 @@ class _Follower:
     """One sensor's CSV read in step with the accelerometer's: ``over(t0, t1)`` gives its
     rows from the last at or before ``t0`` to the first at or after ``t1`` (times as the
     files write them, in one unit), reading on as far as ``t1`` and keeping only what the
-    next span can need, so memory stays that of a chunk or two."""
+    next span can need, so memory stays that of a chunk or two. ``hold``: past the file's
+    end, its last two rows, so that its last value is held on (as the whole read holds
+    gravity's); else only what is there, fewer than two rows once the file has ended."""
 
-    def __init__(self, path: Path, rows: int) -> None:
+    def __init__(self, path: Source, rows: int, hold: bool = False) -> None:
         self._chunks = iter(read_chunks(path, rows))
+        self._hold = hold
         self._t = np.empty(0)
         self._xyz = np.empty((0, 3))
         self._head: Stream | None = None  # its first chunk: name and units
@@ -172,10 +184,11 @@ class _Follower:
             self._xyz = np.concatenate([self._xyz[keep:], stream.xyz])
         a = max(int(np.searchsorted(self._t, t0, "right")) - 1, 0)
         b = min(int(np.searchsorted(self._t, t1, "left")) + 1, len(self._t))
+        a = max(min(a, b - 2), 0) if self._hold else a
         assert self._head is not None
         out = Stream(self._head.name, self._t[a:b], self._xyz[a:b].copy(), self._head.unit,
                      self._head.time_unit)  # fmt: skip
-        keep = max(int(np.searchsorted(self._t, t1, "right")) - 1, 0)
+        keep = max(int(np.searchsorted(self._t, t1, "right")) - 1 - self._hold, 0)
         self._t, self._xyz = self._t[keep:], self._xyz[keep:]
         return out
 
@@ -186,14 +199,15 @@ def read_long(
     platform: str | None = None, chunk_rows: int = CHUNK_ROWS,
 ) -> LongRecording:  # fmt: skip
     """Settle how to read the long recording at ``path`` (a CSV, a folder export or one of
-    its files; ``gyro_path`` as for ``read_recording``) from the first chunk of each file;
-    nothing is kept but the decisions (see ``read_recording`` for the arguments)."""
-    if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
-        raise DataError(f"{path}: a zip too large to read whole; unzip it and give the folder")
+    its files, or its zip; ``gyro_path`` as for ``read_recording``) from the first chunk of
+    each file; nothing is kept but the decisions (see ``read_recording`` for the arguments)."""
     warnings: list[str] = []
     export = open_export(path, gyro_path, rows=chunk_rows)
-    files = [Path(s.name) if s is not None else None
+    files = [s.source if s is not None else None
              for s in (export.acc, export.gyro, export.gravity)]  # fmt: skip
+    if files[0] is None:
+        raise DataError(f"{path}: too large to read whole, and not a CSV that can be read in "
+                        "chunks")  # fmt: skip
     one_file = export.gyro is None or files[1] == files[0]
     if one_file:
         _untimed_rows(export, 0, rate)
@@ -209,7 +223,6 @@ def read_long(
     t0 = float(covered[0] if len(covered) else max(r.t_acc[0], r.t_gyro[0]))
     offset, clock = local_clock(export, t0) if r.epoch else (None, "")
     summary = r.summary(export) + clock + f"; read in chunks of {chunk_rows:,} rows"
-    assert files[0] is not None
     return LongRecording(files[0], r.flags(), rate, r.rate_hz, t0, summary, warnings, r.epoch,
                          offset, export.time_zone, chunk_rows, None if one_file else files[1],
                          None if one_file else files[2], template)  # fmt: skip
