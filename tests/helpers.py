@@ -142,9 +142,11 @@ def write_sensor_logger(root: Path, t, acc, gyro, *, platform="android", split=F
     return root
 
 
-def write_phyphox(root: Path, t, acc, gyro, *, custom=False, brand="samsung") -> Path:
+def write_phyphox(root: Path, t, acc, gyro, *, custom=False, brand="samsung", sep=",",
+                  decimal=".") -> Path:  # fmt: skip
     """A phyphox export folder: 'Acceleration with g' (quoted headers with units) or a custom
-    experiment's Acceleration.csv (no units), Gyroscope.csv, meta/device.csv; m/s^2, s."""
+    experiment's Acceleration.csv (no units), Gyroscope.csv, meta/device.csv; m/s^2, s; in
+    one of its CSV dialects (``sep``, ``decimal``: "CSV (Semicolon, decimal comma)"...)."""
     root.mkdir(parents=True)
     (root / "meta").mkdir()
     (root / "meta" / "device.csv").write_text(
@@ -159,10 +161,9 @@ def write_phyphox(root: Path, t, acc, gyro, *, custom=False, brand="samsung") ->
                  '"Time (s)","X (rad/s)","Y (rad/s)","Z (rad/s)"')  # fmt: skip
         names = ("Accelerometer.csv", "Gyroscope.csv")
     for head, name, xyz in zip(heads, names, (acc * G, gyro), strict=True):
-        extra = (lambda v: f",{np.linalg.norm(v):.9E}") if custom else (lambda v: "")
-        rows = [f"{s:.9E},{v[0]:.9E},{v[1]:.9E},{v[2]:.9E}{extra(v)}"
-                for s, v in zip(t, xyz, strict=True)]  # fmt: skip
-        (root / name).write_text(head + "\n" + "\n".join(rows) + "\n")
+        cells = np.column_stack([t, xyz, np.linalg.norm(xyz, axis=1)] if custom else [t, xyz])
+        rows = [sep.join(f"{v:.9E}".replace(".", decimal) for v in row) for row in cells]
+        (root / name).write_text(head.replace(",", sep) + "\n" + "\n".join(rows) + "\n")
     return root
 
 
@@ -241,6 +242,11 @@ FORMATS = {
     "phyphox": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w),
     "phyphox-custom-zip": lambda p, t, a, w: zip_folder(
         write_phyphox(p / "ph", t, a, w, custom=True, brand="Apple"), p / "ph.zip"),
+    "phyphox-semicolon-decimal-comma": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w,
+                                                                        sep=";", decimal=","),
+    "phyphox-tab-decimal-comma": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w, sep="\t",
+                                                                  decimal=","),
+    "phyphox-tab": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w, sep="\t"),
     "sensorlog": lambda p, t, a, w: write_sensorlog(p / "sensorlog.csv", t, a, w),
     "androsensor": lambda p, t, a, w: write_androsensor(p / "andro.csv", t, a, w),
     "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),

@@ -183,3 +183,21 @@ def test_gaps_split_the_recording_instead_of_inventing_samples(tmp_path):
     with pytest.raises(DataError, match="spread"):  # a few samples claiming a day between them
         t2 = np.concatenate([np.arange(600) / 50, 12 + np.arange(600) * 4.9])
         read_recording(write_generic(tmp_path / "s.csv", t2, *walk_then_sit(seconds=24)[1:]))
+
+
+def test_an_excel_workbook_is_refused_with_what_to_export_instead(tmp_path, capsys):
+    import zipfile
+
+    xlsx = tmp_path / "Acceleration with g 2026-12-03.xlsx"
+    with zipfile.ZipFile(xlsx, "w") as z:  # the parts an xlsx opens with
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    xls = tmp_path / "export"  # no suffix: known by its OLE2 signature
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    for path in (xlsx, xls, tmp_path / "workbook.zip"):  # the last: the xlsx, named a zip
+        if not path.exists():
+            xlsx.rename(path)
+        assert main(["predict", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "an Excel workbook" in err and "CSV (Comma, decimal point)" in err, err
+        assert err.count("\n") == 1

@@ -70,10 +70,11 @@ def clip(value: object, limit: int = 40) -> str:
 def read_table(source: Path | bytes, name: str, origin: Source | None = None) -> Table:
     """A CSV file (or the bytes of an archive member, ``origin``) as a ``Table``; see the
     module docstring."""
-    sep = _check_head(source, name)
+    sep, decimal = _check_head(source, name)
     try:
         frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source),
-                            sep=sep, engine="c", skipinitialspace=True)  # fmt: skip
+                            sep=sep, decimal=decimal, engine="c",
+                            skipinitialspace=True)  # fmt: skip
     except UnicodeDecodeError:
         raise DataError(f"{name}: not UTF-8 text, expected a CSV file") from None
     except pd.errors.EmptyDataError:
@@ -103,15 +104,15 @@ def read_chunks(source: Source, rows: int = CHUNK_ROWS) -> Iterator[tuple[Table,
     """
     name = str(source)
     with _opened(source) as raw:
-        sep = _check_head(raw.read(MAX_HEADER_BYTES) if isinstance(source, Member) else source,
-                          name)  # fmt: skip
+        sep, decimal = _check_head(raw.read(MAX_HEADER_BYTES)
+                                   if isinstance(source, Member) else source, name)  # fmt: skip
     size = size_of(source)
     pending: pd.DataFrame | None = None
     with _opened(source) as raw:
         tail = _Tail(raw)  # counts the bytes read and keeps the last, for cut_off
         try:
-            reader = pd.read_csv(io.BufferedReader(tail), sep=sep, engine="c",
-                                 skipinitialspace=True, chunksize=rows)  # fmt: skip
+            reader = pd.read_csv(io.BufferedReader(tail), sep=sep, decimal=decimal,
+                                 engine="c", skipinitialspace=True, chunksize=rows)  # fmt: skip
             for frame in reader:
                 if pending is not None:
                     yield _table(name, pending, source), min(tail.count, size)
@@ -192,8 +193,9 @@ def _table(name: str, frame: pd.DataFrame, source: Source, cut_off: bool = False
     return Table(name, tuple(str(c) for c in frame.columns), frame, cut_off, source)
 
 
-def _check_head(source: Path | bytes, name: str) -> str:
-    """Refuse what is not a CSV table before a parser sees it; return its delimiter."""
+def _check_head(source: Path | bytes, name: str) -> tuple[str, str]:
+    """Refuse what is not a CSV table before a parser sees it; return its delimiter and
+    decimal mark."""
     head = _head_of_file(source) if isinstance(source, Path) else source[:MAX_HEADER_BYTES]
     if not head.strip():
         raise DataError(f"{name}: file is empty")
@@ -209,7 +211,22 @@ def _check_head(source: Path | bytes, name: str) -> str:
     twice = sorted({n for n in names if n and names.count(n) > 1})
     if twice:
         raise DataError(f"{name}: column {clip(twice[0])} appears more than once; keep one")
-    return sep
+    return sep, _decimal_mark(head, sep)
+
+
+_COMMA_NUMBER = re.compile(rb'^"?[+-]?\d+,\d+([eE][+-]?\d+)?"?$')
+_POINT_NUMBER = re.compile(rb'^"?[+-]?\d*\.\d+([eE][+-]?\d+)?"?$')
+
+
+def _decimal_mark(head: bytes, sep: str) -> str:
+    """``","`` for numbers written with a decimal comma (phyphox's "CSV (Semicolon, decimal
+    comma)" and "(Tabulator, decimal comma)" exports, spreadsheets in many locales), read off
+    the first data rows; else ``"."``. Only a file not separated by commas can have one."""
+    if sep == ",":
+        return "."
+    cells = [c.strip() for line in head.splitlines()[1:20] for c in line.split(sep.encode())]
+    comma = any(_COMMA_NUMBER.match(c) for c in cells)
+    return "," if comma and not any(_POINT_NUMBER.match(c) for c in cells) else "."
 
 
 def _last_byte(source: Path | bytes) -> bytes:

@@ -9,7 +9,9 @@ Formats, each from its own documentation and real exports:
   ``Metadata.csv`` names the platform: iOS acceleration has the opposite sign to Android's.
 * **phyphox**, a folder or zip: ``Accelerometer.csv`` (or ``Acceleration.csv``) with
   ``"Time (s)","X (m/s^2)"…`` or ``"time","Acceleration x"…`` headers, ``Gyroscope.csv``,
-  ``meta/device.csv``; phyphox uses Android's axes and m/s^2 on every platform.
+  ``meta/device.csv``; phyphox uses Android's axes and m/s^2 on every platform. Any of its
+  CSV choices (comma, tab or semicolon; decimal point or comma: ``csvfile`` tells them
+  apart); its Excel export is refused, with what to export instead.
 * **Sensor Logger's JSON export**: one array of records, each ``{"sensor": "Gyroscope",
   "time": "…", "seconds_elapsed": "…", "z": "…", …}``, read as the folder of its sensors
   would be (parsed whole, so up to ``MAX_JSON_BYTES``).
@@ -136,6 +138,10 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
         return _folder(list(files), str(path), lambda f: read(files[f]))
     if path.suffix.lower() == ".json":
         return _json(path)
+    if _is_workbook(path):
+        raise DataError(f"{path}: an Excel workbook, which is not read here; export the "
+                        "recording as CSV (phyphox: 'CSV (Comma, decimal point)', or any "
+                        "of its CSV choices)")  # fmt: skip
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
         return _zip(path, rows)
     table = read(path)
@@ -146,6 +152,24 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
                      lambda f: table if beside[f] == path else read(beside[f]))  # fmt: skip
     export.notes.insert(0, f"{path.name} read with the files of its recording beside it")
     return export
+
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls (and any OLE2 file)
+
+
+def _is_workbook(path: Path) -> bool:
+    """An Excel workbook (phyphox's "Excel" export): .xls/.xlsx by name, or by content an
+    OLE2 file or a zip holding ``xl/workbook.xml``."""
+    if path.suffix.lower() in (".xls", ".xlsx", ".xlsm") or not path.is_file():
+        return path.is_file()
+    with path.open("rb") as f:
+        if f.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
+            return True
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def recording_tag(stem: str) -> str | None:
