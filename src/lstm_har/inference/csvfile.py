@@ -70,18 +70,12 @@ def clip(value: object, limit: int = 40) -> str:
 def read_table(source: Path | bytes, name: str, origin: Source | None = None) -> Table:
     """A CSV file (or the bytes of an archive member, ``origin``) as a ``Table``; see the
     module docstring."""
-    sep, decimal = _check_head(source, name)
-    try:
+    head = _head_of_file(source) if isinstance(source, Path) else source[:MAX_HEADER_BYTES]
+    sep, decimal = _check_head(head, name)
+    with _parsing(name):
         frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source),
                             sep=sep, decimal=decimal, engine="c",
                             skipinitialspace=True)  # fmt: skip
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not UTF-8 text, expected a CSV file") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{name}: file is empty") from None
-    except pd.errors.ParserError as e:
-        detail = str(e).strip().splitlines()[-1][:120]
-        raise DataError(f"{name}: malformed CSV ({detail})") from None
     # A file that ends without a line break was cut off while being written (the app or the
     # phone stopped): its last line is likely partial, so it is left out.
     cut_off = _last_byte(source) not in (b"\n", b"\r") and len(frame) > 1
@@ -104,32 +98,40 @@ def read_chunks(source: Source, rows: int = CHUNK_ROWS) -> Iterator[tuple[Table,
     """
     name = str(source)
     with _opened(source) as raw:
-        sep, decimal = _check_head(raw.read(MAX_HEADER_BYTES)
-                                   if isinstance(source, Member) else source, name)  # fmt: skip
+        sep, decimal = _check_head(raw.read(MAX_HEADER_BYTES), name)
     size = size_of(source)
     pending: pd.DataFrame | None = None
     with _opened(source) as raw:
         tail = _Tail(raw)  # counts the bytes read and keeps the last, for cut_off
-        try:
+        with _parsing(name):
             reader = pd.read_csv(io.BufferedReader(tail), sep=sep, decimal=decimal,
                                  engine="c", skipinitialspace=True, chunksize=rows)  # fmt: skip
             for frame in reader:
                 if pending is not None:
                     yield _table(name, pending, source), min(tail.count, size)
                 pending = frame
-        except UnicodeDecodeError:
-            raise DataError(f"{name}: not UTF-8 text, expected a CSV file") from None
-        except pd.errors.ParserError as e:
-            detail = str(e).strip().splitlines()[-1][:120]
-            raise DataError(f"{name}: malformed CSV ({detail})") from None
-        except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a member's data, CRC
-            raise DataError(f"{name}: the archive member is corrupt ({e})") from None
     if pending is None or pending.empty:
         raise DataError(f"{name}: header only, no data rows")
     cut_off = tail.last not in (b"\n", b"\r")
     if cut_off and len(pending) > 1:
         pending = pending.iloc[:-1]
     yield _table(name, pending, source, cut_off), size
+
+
+@contextlib.contextmanager
+def _parsing(name: str) -> Iterator[None]:
+    """What pandas (or a zip member's decompression) raises, as a one-line ``DataError``."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not UTF-8 text, expected a CSV file") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: file is empty") from None
+    except pd.errors.ParserError as e:
+        detail = str(e).strip().splitlines()[-1][:120]
+        raise DataError(f"{name}: malformed CSV ({detail})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a member's data, its CRC
+        raise DataError(f"{name}: the archive member is corrupt ({e})") from None
 
 
 def size_of(source: Source) -> int:
@@ -145,7 +147,7 @@ def _opened(source: Source) -> Iterator[IO[bytes]]:
     """The file or member, open for reading in binary; one that is missing or not a
     regular file (a folder, a pipe) is a ``DataError`` naming it."""
     if isinstance(source, Path):
-        _head_of_file(source)  # refuses what is not a regular file
+        _regular_file(source)
         with source.open("rb") as f:
             yield f
         return
@@ -193,10 +195,9 @@ def _table(name: str, frame: pd.DataFrame, source: Source, cut_off: bool = False
     return Table(name, tuple(str(c) for c in frame.columns), frame, cut_off, source)
 
 
-def _check_head(source: Path | bytes, name: str) -> tuple[str, str]:
-    """Refuse what is not a CSV table before a parser sees it; return its delimiter and
-    decimal mark."""
-    head = _head_of_file(source) if isinstance(source, Path) else source[:MAX_HEADER_BYTES]
+def _check_head(head: bytes, name: str) -> tuple[str, str]:
+    """Refuse what is not a CSV table from its first ``MAX_HEADER_BYTES`` before a parser
+    sees it; return its delimiter and decimal mark."""
     if not head.strip():
         raise DataError(f"{name}: file is empty")
     if b"\x00" in head:
@@ -241,6 +242,13 @@ def _last_byte(source: Path | bytes) -> bytes:
 
 
 def _head_of_file(path: Path) -> bytes:
+    _regular_file(path)
+    with path.open("rb") as f:
+        return f.read(MAX_HEADER_BYTES)
+
+
+def _regular_file(path: Path) -> None:
+    """Refuse a missing path, a folder, or what is not a regular file (a FIFO would block)."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -249,8 +257,6 @@ def _head_of_file(path: Path) -> bytes:
         raise DataError(f"{path}: is a directory, expected a CSV file")
     if not stat.S_ISREG(mode):
         raise DataError(f"{path}: not a regular file (a pipe or a device?); give a CSV file")
-    with path.open("rb") as f:
-        return f.read(MAX_HEADER_BYTES)
 
 
 def numeric(table: Table, column: str) -> np.ndarray:
