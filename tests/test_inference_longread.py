@@ -208,22 +208,29 @@ def test_bad_long_files_are_one_line_errors(tmp_path, rng):
         list(read_long(path, chunk_rows=500).pieces())
 
 
-@pytest.mark.parametrize("keep", [True, False])
-def test_a_second_read_gives_the_same_pieces_parsing_again_only_past_the_budget(
-    tmp_path, rng, monkeypatch, keep
+@pytest.mark.parametrize("where", ["memory", "disk", "neither", "disk full"])
+def test_a_second_read_gives_the_same_pieces_parsing_again_only_past_the_budgets(
+    tmp_path, rng, monkeypatch, where
 ):
     path = tmp_path / "rec.csv"
     _recording(rng).to_csv(path, index=False, float_format="%.6f")
-    if not keep:  # 120 s at 50 Hz is 288 KB of samples
+    if where != "memory":  # 120 s at 50 Hz is 288 KB of samples
         monkeypatch.setattr(longread, "KEEP_BYTES", 100_000)
+    if where == "neither":
+        monkeypatch.setattr(longread, "SPILL_BYTES", 200_000)
+    if where == "disk full":
+        monkeypatch.setattr(longread._Spill, "add", lambda self, piece: False)
     parsed = []
     read_chunks = longread.read_chunks
     monkeypatch.setattr(longread, "read_chunks",
                         lambda *a: parsed.append(1) or read_chunks(*a))  # fmt: skip
     long = read_long(path, chunk_rows=997)
     parsed.clear()  # read_long's look at the first chunk
-    first, second = list(long.pieces()), list(long.pieces())
-    assert len(parsed) == (1 if keep else 2)
+    first = list(long.pieces())
+    sizes = []
+    second = list(long.pieces(lambda done, size: sizes.append((done, size))))
+    assert len(parsed) == (1 if where in ("memory", "disk") else 2)
+    assert sizes[-1] == (path.stat().st_size,) * 2 and sizes == sorted(sizes)
     assert [(p.segment, p.start_s) for p in first] == [(p.segment, p.start_s) for p in second]
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a.samples, b.samples)

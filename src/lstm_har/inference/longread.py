@@ -13,8 +13,10 @@ puts it on the 50 Hz grid (``Grid50``), carrying
 the last sample over so that the grid runs on across chunks. Pauses
 over ``segments.MAX_GAP_S`` start a new segment, as they split a recording read whole.
 Memory is that of one chunk, whatever the file's length or its timestamps, plus the 50 Hz
-samples of a recording short enough to keep (``KEEP_BYTES``, about 1.6 days): those are kept
-after the first read, so that the second pass does not parse the file again.
+samples of a recording short enough to keep (``KEEP_BYTES``, about 1.3 days). Those are kept
+after the first read, so that the second pass does not parse the file again; a longer
+recording's are written to an unnamed temporary file instead (``SPILL_BYTES``, a week's are
+1.45 GB), and read back from there.
 
 What differs from reading the file whole: a source rate more than 1 % from 50 Hz is
 low-passed (a causal Butterworth at 20 Hz, state carried across chunks) and interpolated
@@ -25,6 +27,7 @@ a short run of missing values split by a chunk boundary is filled from one side 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,8 +44,10 @@ from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
 
 LONG_FILE_BYTES = 256 << 20  # past this (~18 h at 50 Hz) a single CSV is read in chunks
-# 50 Hz samples (float64, 6 channels: 2.4 KB a second) kept between the passes, at most
+# 50 Hz samples (float64, 6 channels: 2.4 KB a second) kept in memory between the passes, at
+# most (~1.3 days), and beyond that on disk, in a temporary file (a week: 1.45 GB), at most
 KEEP_BYTES = 256 << 20
+SPILL_BYTES = 16 << 30  # ~77 days; a longer recording is parsed again for its second pass
 ANTI_ALIAS_HZ = 20.0  # below the 25 Hz Nyquist of the 50 Hz grid, at the UCI HAR noise cut-off
 
 # (bytes read, file size) -> None, after each chunk
@@ -85,17 +90,24 @@ class LongRecording:
     gravity_path: Source | None = None
     template: Export | None = None
     _kept: list[Piece] | None = field(default=None, repr=False)  # a whole read, if small
+    _spill: _Spill | None = field(default=None, repr=False)  # else on disk, if not huge
 
     def pieces(self, progress: Progress | None = None) -> Iterator[Piece]:
-        """The recording from its start as 50 Hz pieces, one chunk of the file at a time (or,
-        once read whole and within ``KEEP_BYTES``, from memory)."""
+        """The recording from its start as 50 Hz pieces, one chunk of the file at a time;
+        once read to its end, again from memory (within ``KEEP_BYTES``) or from the
+        temporary file its samples were spilled to (within ``SPILL_BYTES``)."""
         size = size_of(self.path)
-        if self._kept is not None:
-            yield from self._kept
+        if self._kept is not None or self._spill is not None:
+            replay = self._spill.replay() if self._spill is not None else self._kept or []
+            for piece in replay:
+                yield piece
+                if progress is not None and self._spill is not None:
+                    progress(size * self._spill.replayed // max(self._spill.nbytes, 1), size)
             if progress is not None:
                 progress(size, size)
             return
         kept: list[Piece] | None = []
+        spill: _Spill | None = None
         grid = Grid50(self.t0, self.source_rate_hz)
         n_bytes = 0
         for export, done in self._chunks():
@@ -103,15 +115,19 @@ class LongRecording:
             t, values = gyro_at(r.t_acc, r.acc, r.t_gyro, r.gyro)  # (n,), (n, 6)
             for piece in grid.push(t, values, str(self.path)) if len(t) else ():
                 n_bytes += piece.samples.nbytes
-                kept = kept if kept is not None and n_bytes <= KEEP_BYTES else None
                 if kept is not None:
                     kept.append(piece)
+                    if n_bytes > KEEP_BYTES:  # too many to keep: to disk, those and the rest
+                        spill, kept = _Spill.of(kept), None
+                elif spill is not None and (n_bytes > SPILL_BYTES or not spill.add(piece)):
+                    spill.close()  # given up: the second pass parses again
+                    spill = None
                 yield piece
             if progress is not None:
                 progress(done, size)
         if grid.segment < 0:
             raise DataError(f"{self.path}: the accelerometer and gyroscope times do not overlap")
-        self._kept = kept
+        self._kept, self._spill = kept, spill
 
     def _chunks(self) -> Iterator[tuple[Export, int]]:
         """Each chunk of the accelerometer's file as an ``Export``, with the bytes read."""
@@ -138,6 +154,52 @@ class LongRecording:
                 continue
             grav = None if gravity is None else gravity.over(*span)
             yield dataclasses.replace(template, acc=acc, gyro=g, gravity=grav), done
+
+
+class _Spill:
+    """50 Hz pieces written to an unnamed temporary file, read back in order: a long
+    recording's second pass without parsing (or inflating) its CSVs again. The file has no
+    name, so it is gone when closed or when the process ends, however it ends; one that
+    cannot be written (a full disk) is given up, and the recording is parsed again."""
+
+    def __init__(self) -> None:
+        # open across the passes, so no with-block: closed by close() or when collected
+        self._file = tempfile.TemporaryFile(prefix="lstm-har-samples-")  # noqa: SIM115
+        self._index: list[tuple[int, float, int]] = []  # each piece's segment, start, rows
+        self.nbytes = 0
+        self.replayed = 0  # bytes read back so far
+
+    @classmethod
+    def of(cls, pieces: list[Piece]) -> _Spill | None:
+        spill = cls()
+        if all(spill.add(p) for p in pieces):
+            return spill
+        spill.close()
+        return None
+
+    def add(self, piece: Piece) -> bool:
+        """Write ``piece`` on; False when it cannot be written."""
+        try:
+            self._file.write(np.ascontiguousarray(piece.samples, np.float64).data)
+        except OSError:
+            return False
+        self._index.append((piece.segment, piece.start_s, len(piece.samples)))
+        self.nbytes += piece.samples.nbytes
+        return True
+
+    def close(self) -> None:
+        """Give the file up, and its disk space."""
+        self._file.close()
+
+    def replay(self) -> Iterator[Piece]:
+        self._file.seek(0)
+        self.replayed = 0
+        for segment, start_s, rows in self._index:
+            samples = np.empty((rows, 6))  # (rows, 6) float64, as written
+            read = self._file.readinto(samples.data.cast("B"))
+            assert read == samples.nbytes, "the temporary file was cut short"
+            self.replayed += read
+            yield Piece(segment, start_s, samples)
 
 
 def _timed_stream(table: Table) -> Stream:
