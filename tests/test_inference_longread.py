@@ -208,7 +208,7 @@ def test_bad_long_files_are_one_line_errors(tmp_path, rng):
         list(read_long(path, chunk_rows=500).pieces())
 
 
-@pytest.mark.parametrize("where", ["memory", "disk", "neither", "disk full"])
+@pytest.mark.parametrize("where", ["memory", "disk", "neither", "disk full", "no folder"])
 def test_a_second_read_gives_the_same_pieces_parsing_again_only_past_the_budgets(
     tmp_path, rng, monkeypatch, where
 ):
@@ -220,6 +220,9 @@ def test_a_second_read_gives_the_same_pieces_parsing_again_only_past_the_budgets
         monkeypatch.setattr(longread, "SPILL_BYTES", 200_000)
     if where == "disk full":
         monkeypatch.setattr(longread._Spill, "add", lambda self, piece: False)
+    if where == "no folder":  # the cache folder cannot be made: a file is in its way
+        (tmp_path / "cache").write_text("")
+        monkeypatch.setattr(longread, "cache_dir", lambda: tmp_path / "cache")
     parsed = []
     read_chunks = longread.read_chunks
     monkeypatch.setattr(longread, "read_chunks",
@@ -230,6 +233,8 @@ def test_a_second_read_gives_the_same_pieces_parsing_again_only_past_the_budgets
     sizes = []
     second = list(long.pieces(lambda done, size: sizes.append((done, size))))
     assert len(parsed) == (1 if where in ("memory", "disk") else 2)
+    if where == "disk":  # the spill has no name: nothing to find, or to leave behind
+        assert not list((longread.cache_dir() / "tmp").iterdir())
     assert sizes[-1] == (path.stat().st_size,) * 2 and sizes == sorted(sizes)
     assert [(p.segment, p.start_s) for p in first] == [(p.segment, p.start_s) for p in second]
     for a, b in zip(first, second, strict=True):

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 
+from .._files import cache_dir
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
 from .csvfile import CHUNK_ROWS, Source, Table, read_chunks, size_of
@@ -160,18 +161,25 @@ class _Spill:
     """50 Hz pieces written to an unnamed temporary file, read back in order: a long
     recording's second pass without parsing (or inflating) its CSVs again. The file has no
     name, so it is gone when closed or when the process ends, however it ends; one that
-    cannot be written (a full disk) is given up, and the recording is parsed again."""
+    cannot be made or written (a read-only or full disk) is given up, and the recording is
+    parsed again. It lies in the cache folder (``$LSTM_HAR_CACHE``), not in /tmp, which is
+    memory on some systems."""
 
     def __init__(self) -> None:
+        folder = cache_dir() / "tmp"
+        folder.mkdir(parents=True, exist_ok=True)
         # open across the passes, so no with-block: closed by close() or when collected
-        self._file = tempfile.TemporaryFile(prefix="lstm-har-samples-")  # noqa: SIM115
+        self._file = tempfile.TemporaryFile(prefix="samples-", dir=folder)  # noqa: SIM115
         self._index: list[tuple[int, float, int]] = []  # each piece's segment, start, rows
         self.nbytes = 0
         self.replayed = 0  # bytes read back so far
 
     @classmethod
     def of(cls, pieces: list[Piece]) -> _Spill | None:
-        spill = cls()
+        try:
+            spill = cls()
+        except OSError:
+            return None
         if all(spill.add(p) for p in pieces):
             return spill
         spill.close()
