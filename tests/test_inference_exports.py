@@ -85,11 +85,16 @@ def test_gravity_free_acceleration_is_refused_with_what_to_give(tmp_path, capsys
 
 
 def test_two_recordings_in_one_folder_and_accelerometer_only(tmp_path, capsys):
+    from helpers import zip_folder
+
     t, acc, gyro = walk_then_sit()
     folder = write_phyphox(tmp_path / "ph", t, acc, gyro)
     (folder / "Accelerometer_2.csv").write_text((folder / "Accelerometer.csv").read_text())
     assert main(["predict", str(folder)]) == 2
-    assert "more than one recording here" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "more than one recording here" in err and "unzip" not in err
+    assert main(["predict", str(zip_folder(folder, tmp_path / "two.zip"))]) == 2
+    assert "; unzip it and give one of those files" in capsys.readouterr().err
     (folder / "Accelerometer_2.csv").unlink()
     (folder / "Gyroscope.csv").unlink()
     assert main(["predict", str(folder)]) == 2

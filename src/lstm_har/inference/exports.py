@@ -215,7 +215,7 @@ def _zip(path: Path, rows: int | None = None) -> Export:
 
         if len(names) == 1:  # a zip holding one CSV: that file, as a folder holding one
             return table_export(read(names[0]))
-        return _folder(names, str(path), read)
+        return _folder(names, str(path), read, zipped=True)
 
 
 def _json(path: Path) -> Export:
@@ -248,8 +248,10 @@ def _json(path: Path) -> Export:
     return export
 
 
-def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Export:
-    """Sensor Logger or phyphox, from the files' names (one sensor per file)."""
+def _folder(names: list[str], where: str, read: Callable[[str], Table],
+            zipped: bool = False) -> Export:  # fmt: skip
+    """Sensor Logger or phyphox, from the files' names (one sensor per file); ``zipped``:
+    the names are a zip's members, which cannot be given one by one."""
     stems = {name: normalise(Path(name).stem) for name in names}
 
     def pick(*keys: str, without: tuple[str, ...] = ()) -> str | None:
@@ -257,8 +259,8 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table]) -> Expor
                  if any(k in s for k in keys) and not any(w in s for w in without)]  # fmt: skip
         if len(found) > 1:
             raise DataError(f"{where}: more than one recording here ({', '.join(found)}); "
-                            "give one of those files (the rest of its recording beside it "
-                            "is found)")  # fmt: skip
+                            f"{'unzip it and ' if zipped else ''}give one of those files (the "
+                            "rest of its recording beside it is found)")  # fmt: skip
         return found[0] if found else None
 
     meta = pick("metadata")
