@@ -14,25 +14,19 @@ Each way is run ``--repeat`` times, alternated; medians side by side:
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench_predict import synthetic_day, write_csv, write_sensor_logger, zip_export
+from bench_predict import repeated_run, synthetic_day, write_csv, write_sensor_logger, zip_export
 
 from lstm_har.inference import Predictor, longread
 from lstm_har.inference.predictor import pretrained_dir
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=float, default=24.0)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, once")
-    args = parser.parse_args()
-    hours, repeat = (0.1, 1) if args.dry_run else (args.hours, args.repeat)
+    hours, repeat = repeated_run(__doc__)
     predictor = Predictor.from_model(pretrained_dir("activity"), engine="onnx")
     longread.KEEP_BYTES = 0
     spill_bytes = longread.SPILL_BYTES

@@ -53,6 +53,17 @@ def synthetic_day(hours: float, seed: int = 0, start_h: float = 0.0) -> pd.DataF
     )
 
 
+def repeated_run(doc: str) -> tuple[float, int]:
+    """``--hours``, ``--repeat`` and ``--dry-run`` (6 minutes, once), as ``bench_read`` and
+    ``bench_longread`` take them: the hours of data and the runs to take the median of."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, once")
+    args = parser.parse_args()
+    return (0.1, 1) if args.dry_run else (args.hours, args.repeat)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=24.0)

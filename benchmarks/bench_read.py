@@ -21,7 +21,6 @@ not a dependency; install it to compare).
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import statistics
 import tempfile
@@ -30,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
-from bench_predict import synthetic_day
+from bench_predict import repeated_run, synthetic_day
 
 from lstm_har.inference.csvfile import CHUNK_ROWS, Member, read_chunks
 
@@ -70,12 +69,7 @@ def ours_zip(path: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=float, default=24.0)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--dry-run", action="store_true", help="6 minutes of data, once")
-    args = parser.parse_args()
-    hours, repeat = (0.1, 1) if args.dry_run else (args.hours, args.repeat)
+    hours, repeat = repeated_run(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "rec.csv"
         synthetic_day(hours).to_csv(path, index=False, float_format="%.5f")
