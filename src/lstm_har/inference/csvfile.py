@@ -97,11 +97,11 @@ def read_chunks(source: Source, rows: int = CHUNK_ROWS) -> Iterator[tuple[Table,
     ``read_table`` apply; a last line without a line break is left out of the last chunk.
     """
     name = str(source)
-    with _opened(source) as raw:
-        sep, decimal = _check_head(raw.read(MAX_HEADER_BYTES), name)
     size = size_of(source)
     pending: pd.DataFrame | None = None
     with _opened(source) as raw:
+        sep, decimal = _check_head(raw.read(MAX_HEADER_BYTES), name)
+        raw.seek(0)  # a zip member inflates its first 64 KB again: no more
         tail = _Tail(raw)  # counts the bytes read and keeps the last, for cut_off
         with _parsing(name):
             reader = pd.read_csv(io.BufferedReader(tail), sep=sep, decimal=decimal,

@@ -53,7 +53,7 @@ from .csvfile import (
     numeric,
     read_chunks,
     read_table,
-    unit_of,  # fmt: skip
+    unit_of,
 )
 
 # One CSV of an export zip read whole (``read_recording``; ``predict`` reads one over
@@ -139,9 +139,7 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
     if path.suffix.lower() == ".json":
         return _json(path)
     if _is_workbook(path):
-        raise DataError(f"{path}: an Excel workbook, which is not read here; export the "
-                        "recording as CSV (phyphox: 'CSV (Comma, decimal point)', or any "
-                        "of its CSV choices)")  # fmt: skip
+        raise DataError(f"{path}: {WORKBOOK}")
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
         return _zip(path, rows)
     table = read(path)
@@ -155,21 +153,19 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
 
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls (and any OLE2 file)
+WORKBOOK = ("an Excel workbook, which is not read here; export the recording as CSV "
+            "(phyphox: 'CSV (Comma, decimal point)', or any of its CSV choices)")  # fmt: skip
 
 
 def _is_workbook(path: Path) -> bool:
-    """An Excel workbook (phyphox's "Excel" export): .xls/.xlsx by name, or by content an
-    OLE2 file or a zip holding ``xl/workbook.xml``."""
-    if path.suffix.lower() in (".xls", ".xlsx", ".xlsm") or not path.is_file():
-        return path.is_file()
-    with path.open("rb") as f:
-        if f.read(len(OLE2_MAGIC)) == OLE2_MAGIC:
-            return True
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return "xl/workbook.xml" in archive.namelist()
-    except (zipfile.BadZipFile, OSError):
+    """An Excel workbook (phyphox's "Excel" export) by its name, or a legacy .xls by its
+    OLE2 signature; an .xlsx by another name is a zip, which ``_zip`` tells by its parts."""
+    if not path.is_file():
         return False
+    if path.suffix.lower() in (".xls", ".xlsx", ".xlsm"):
+        return True
+    with path.open("rb") as f:
+        return f.read(len(OLE2_MAGIC)) == OLE2_MAGIC
 
 
 def recording_tag(stem: str) -> str | None:
@@ -203,6 +199,8 @@ def _zip(path: Path, rows: int | None = None) -> Export:
     except (zipfile.BadZipFile, OSError) as e:
         raise DataError(f"{path}: not a readable zip archive ({e})") from None
     with archive:
+        if "xl/workbook.xml" in archive.namelist():
+            raise DataError(f"{path}: {WORKBOOK}")
         names = [n for n in archive.namelist()
                  if n.lower().endswith(".csv") and not Path(n).name.startswith("._")]  # fmt: skip
 

@@ -98,12 +98,14 @@ class LongRecording:
         once read to its end, again from memory (within ``KEEP_BYTES``) or from the
         temporary file its samples were spilled to (within ``SPILL_BYTES``)."""
         size = size_of(self.path)
-        if self._kept is not None or self._spill is not None:
-            replay = self._spill.replay() if self._spill is not None else self._kept or []
-            for piece in replay:
+        if self._spill is not None:
+            for piece in self._spill.replay():
                 yield piece
-                if progress is not None and self._spill is not None:
+                if progress is not None:  # by the bytes read back
                     progress(size * self._spill.replayed // max(self._spill.nbytes, 1), size)
+        elif self._kept is not None:
+            yield from self._kept
+        if self._spill is not None or self._kept is not None:
             if progress is not None:
                 progress(size, size)
             return
