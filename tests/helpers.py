@@ -167,6 +167,99 @@ def write_phyphox(root: Path, t, acc, gyro, *, custom=False, brand="samsung", se
     return root
 
 
+def _java_double(v: float) -> str:
+    """A number as Java's ``Double.toString`` writes it (phyphox's xlsx cells): plain from
+    1e-3 to 1e7, else ``1.25E-4``."""
+    if v == 0 or 1e-3 <= abs(v) < 1e7:
+        return repr(float(v))
+    mantissa, exponent = f"{v:.16E}".split("E")
+    digits = mantissa.rstrip("0")
+    return f"{digits}0E{int(exponent)}" if digits.endswith(".") else f"{digits}E{int(exponent)}"
+
+
+def _xlsx_cell(value) -> str:
+    if isinstance(value, str) or value != value:  # text, and NaN (phyphox writes it as text)
+        text = str(value).replace("&", "&amp;").replace("<", "&lt;")
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f"<c><v>{_java_double(value)}</v></c>"
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """An .xlsx as phyphox's own minimal writer lays one out (its ``XlsxWriter``): inline
+    strings, no cell or row references, one part per sheet, the workbook's parts last."""
+    ns = "http://schemas.openxmlformats.org"
+    rel = f"{ns}/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("_rels/.rels", f'<Relationships xmlns="{ns}/package/2006/relationships">'
+                   f'<Relationship Id="rId1" Type="{rel}/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>')  # fmt: skip
+        for i, rows in enumerate(sheets.values(), start=1):
+            body = "".join("<row>" + "".join(map(_xlsx_cell, row)) + "</row>" for row in rows)
+            z.writestr(f"xl/worksheets/sheet{i}.xml", f'<worksheet xmlns="{ns}/spreadsheetml/'
+                       f'2006/main"><sheetData>{body}</sheetData></worksheet>')  # fmt: skip
+        sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+        parts = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+            f'ContentType="{sheet}.worksheet+xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        z.writestr("[Content_Types].xml", f'<Types xmlns="{ns}/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType='
+                   f'"application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+                   f'"{sheet}.sheet.main+xml"/>{parts}</Types>')  # fmt: skip
+        names = "".join(f'<sheet name="{n}" sheetId="{i}" r:id="rId{i}"/>'
+                        for i, n in enumerate(sheets, start=1))  # fmt: skip
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{ns}/spreadsheetml/2006/main" '
+                   f'xmlns:r="{rel}"><sheets>{names}</sheets></workbook>')  # fmt: skip
+        links = "".join(
+            f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   f'<Relationships xmlns="{ns}/package/2006/relationships">{links}'
+                   "</Relationships>")  # fmt: skip
+    return path
+
+
+def write_xls(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A legacy .xls (BIFF8), as phyphox's Android versions before its own xlsx writer made
+    one with Apache POI's HSSF: a bold header, numbers, "NaN" as text."""
+    import xlwt  # a test dependency: BIFF8 is too intricate to write by hand
+
+    book = xlwt.Workbook()
+    bold = xlwt.easyxf("font: bold on")
+    for name, rows in sheets.items():
+        sheet = book.add_sheet(name)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                text = isinstance(value, str) or value != value
+                sheet.write(i, j, str(value) if text else float(value), bold if i == 0 else
+                            xlwt.Style.default_style)  # fmt: skip
+    book.save(str(path))
+    return path
+
+
+def write_phyphox_excel(path: Path, t, acc, gyro, *, legacy=False, brand="samsung",
+                        start_unix: float = 1.7e9) -> Path:  # fmt: skip
+    """phyphox's default "Excel" export of a two-sensor experiment: a sheet per sensor, the
+    gyroscope's last row one value short (``NaN``, as phyphox pads a set's shorter column),
+    then "Metadata Device" and "Metadata Time"; ``legacy``: an old Android version's .xls."""
+    acc_rows = [["Time (s)", "X (m/s^2)", "Y (m/s^2)", "Z (m/s^2)"],
+                *np.column_stack([t, acc * G]).tolist()]  # fmt: skip
+    gyro_rows = [["Time (s)", "X (rad/s)", "Y (rad/s)", "Z (rad/s)"],
+                 *np.column_stack([t, gyro]).tolist()]  # fmt: skip
+    gyro_rows[-1][-1] = float("nan")
+    stamp = pd.Timestamp(start_unix, unit="s", tz="Europe/Berlin")
+    text = stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC" + stamp.strftime("%z")[:3] + ":00"
+    sheets = {"Accelerometer": acc_rows, "Gyroscope": gyro_rows,
+              "Metadata Device": [["property", "value"], ["version", "1.2.0"],
+                                  ["deviceBrand", brand]],
+              "Metadata Time": [["event", "experiment time", "system time", "system time text"],
+                                ["START", 0.0, start_unix, text]]}  # fmt: skip
+    return (write_xls if legacy else write_xlsx)(path, sheets)
+
+
 def write_sensorlog(path: Path, t, acc, gyro) -> Path:
     """SensorLog (iOS): one CSV, acceleration in g with iOS signs, gyroscope rad/s."""
     head = ("loggingTime(txt),accelerometerTimestamp_sinceReboot(s),accelerometerAccelerationX(G),"
@@ -247,6 +340,10 @@ FORMATS = {
     "phyphox-tab-decimal-comma": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w, sep="\t",
                                                                   decimal=","),
     "phyphox-tab": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w, sep="\t"),
+    "phyphox-excel": lambda p, t, a, w: write_phyphox_excel(p / "Experiment 2026-12-03.xlsx",
+                                                            t, a, w),
+    "phyphox-excel-legacy-xls": lambda p, t, a, w: write_phyphox_excel(p / "Experiment.xls", t, a,
+                                                                       w, legacy=True),
     "sensorlog": lambda p, t, a, w: write_sensorlog(p / "sensorlog.csv", t, a, w),
     "androsensor": lambda p, t, a, w: write_androsensor(p / "andro.csv", t, a, w),
     "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
+import zipfile
+
 import numpy as np
 import pytest
-from helpers import FORMATS, write_androsensor, write_generic, write_phyphox, write_sensor_logger
+from helpers import (
+    FORMATS,
+    write_androsensor,
+    write_generic,
+    write_phyphox,
+    write_phyphox_excel,
+    write_sensor_logger,
+    write_xls,
+    write_xlsx,
+    zip_folder,
+)
 
 from lstm_har.cli import main
 from lstm_har.errors import DataError
+from lstm_har.inference import workbook
 from lstm_har.inference.recording import read_recording
 
 
@@ -190,19 +204,71 @@ def test_gaps_split_the_recording_instead_of_inventing_samples(tmp_path):
         read_recording(write_generic(tmp_path / "s.csv", t2, *walk_then_sit(seconds=24)[1:]))
 
 
-def test_an_excel_workbook_is_refused_with_what_to_export_instead(tmp_path, capsys):
-    import zipfile
+def test_phyphox_excel_export_reads_as_its_csv_zip_does(tmp_path):
+    """phyphox's default export: sheets standing for the zip's files, its clock included, by
+    its name or by its content (an .xlsx named .zip or nothing, an .xls without suffix)."""
+    t, acc, gyro = walk_then_sit()
+    csv_zip = zip_folder(write_phyphox(tmp_path / "ph", t, acc, gyro), tmp_path / "ph.zip")
+    xlsx = write_phyphox_excel(tmp_path / "Experiment.xlsx", t, acc, gyro, brand="Apple")
+    xls = write_phyphox_excel(tmp_path / "Experiment.xls", t, acc, gyro, legacy=True)
+    base = read_recording(csv_zip)
+    renamed = [shutil.copy(xlsx, tmp_path / "workbook.zip"), shutil.copy(xls, tmp_path / "x")]
+    for path in (xlsx, xls, *renamed):
+        rec = read_recording(path)
+        np.testing.assert_allclose(rec.acc, base.acc, atol=1e-6)
+        np.testing.assert_allclose(rec.gyro, base.gyro, atol=1e-6)
+        assert "Excel workbook" in rec.summary and "sheets: Accelerometer, Gyroscope" in rec.summary
+        assert "local time UTC+01:00 (from phyphox's time record)" in rec.summary, rec.summary
+        assert rec.epoch and rec.t0 == pytest.approx(1.7e9)
+        # the gyroscope's last row is one value short, "NaN" as phyphox pads it: filled
+        assert any("filled 1 missing z value" in w for w in rec.warnings), rec.warnings
+    assert "phyphox (iOS)" in read_recording(tmp_path / "workbook.zip").summary
 
-    xlsx = tmp_path / "Acceleration with g 2026-12-03.xlsx"
-    with zipfile.ZipFile(xlsx, "w") as z:  # the parts an xlsx opens with
+
+def test_a_full_xls_sheet_is_said_to_be_cut_off(tmp_path, monkeypatch):
+    t, acc, gyro = walk_then_sit()
+    path = write_phyphox_excel(tmp_path / "e.xls", t, acc, gyro, legacy=True)
+    monkeypatch.setattr(workbook, "XLS_ROWS", len(t))  # as a sheet of 65,536 rows would
+    assert "fills all" in read_recording(path).summary
+
+
+def test_a_bad_workbook_is_one_line_saying_what_is_wrong(tmp_path, capsys, monkeypatch):
+    t, acc, gyro = walk_then_sit()
+
+    def sheets(**changes):
+        acc_rows = [["Time (s)", "X (m/s^2)", "Y (m/s^2)", "Z (m/s^2)"],
+                    *np.column_stack([t, acc * 9.81]).tolist()]  # fmt: skip
+        gyro_rows = [["Time (s)", "X (rad/s)", "Y (rad/s)", "Z (rad/s)"],
+                     *np.column_stack([t, gyro]).tolist()]  # fmt: skip
+        return {"Accelerometer": acc_rows, "Gyroscope": gyro_rows, **changes}
+
+    stub = tmp_path / "stub.xlsx"
+    with zipfile.ZipFile(stub, "w") as z:  # the parts an xlsx opens with, and nothing else
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("xl/workbook.xml", "<workbook/>")
-    xls = tmp_path / "export"  # no suffix: known by its OLE2 signature
-    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
-    for path in (xlsx, xls, tmp_path / "workbook.zip"):  # the last: the xlsx, named a zip
-        if not path.exists():
-            xlsx.rename(path)
+    ole = tmp_path / "not-a-workbook"  # an OLE2 file (a .doc, say) that holds no workbook
+    ole.write_bytes(workbook.OLE2_MAGIC + bytes(504))
+    text = sheets()
+    text["Gyroscope"][5][2] = "1,5"  # a decimal comma in a number cell
+    twice = sheets(Gyroscope=[["Time (s)", "X (rad/s)", "X (rad/s)", "Z (rad/s)"], [0, 1, 2, 3]])
+    cases = {
+        stub: "not a readable Excel workbook",
+        ole: "not a readable Excel workbook",
+        write_xlsx(tmp_path / "text.xlsx", text): "non-numeric value '1,5' in column 'Y (rad/s)', "
+                                                   "data row 5",
+        write_xlsx(tmp_path / "twice.xlsx", twice): "column 'X (rad/s)' appears twice",
+        write_xlsx(tmp_path / "empty.xlsx", sheets(Gyroscope=[])): "an empty sheet",
+        write_xlsx(tmp_path / "acc.xlsx", {"Accelerometer": sheets()["Accelerometer"]}):
+            "no gyroscope",
+    }  # fmt: skip
+    for path, message in cases.items():
         assert main(["predict", str(path)]) == 2
         err = capsys.readouterr().err
-        assert "an Excel workbook" in err and "CSV (Comma, decimal point)" in err, err
-        assert err.count("\n") == 1
+        assert message in err and err.count("\n") == 1, (path.name, err)
+    # sizes are counted before calamine parses anything, whatever a zip's header says
+    monkeypatch.setattr(workbook, "MAX_PART_BYTES", 1 << 16)
+    assert main(["predict", str(write_xlsx(tmp_path / "long.xlsx", sheets()))]) == 2
+    assert "unpacks to more than 0.0625 MB" in capsys.readouterr().err
+    monkeypatch.setattr(workbook, "MAX_XLS_BYTES", 1 << 10)
+    assert main(["predict", str(write_xls(tmp_path / "long.xls", sheets()))]) == 2
+    assert "more than an .xls workbook is read whole" in capsys.readouterr().err

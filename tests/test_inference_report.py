@@ -156,7 +156,7 @@ def test_local_time_is_what_the_export_records(tmp_path, capsys):
     )
     rec = read_recording(ph)
     assert rec.epoch and rec.t0 == 1.7e9 and rec.utc_offset_s == 3600.0
-    assert "on the clock of its meta/time.csv" in rec.summary
+    assert "on the clock phyphox noted at each START" in rec.summary
     assert [s.start_s for s in rec.segments] == [0.0, 100.0]  # the pause is not invented
     (ph / "meta" / "time.csv").write_text('"event","experiment time"\n"START",0.0\n')
     assert not read_recording(ph).epoch  # no clock in it: times from the start, as before

@@ -11,7 +11,8 @@ Formats, each from its own documentation and real exports:
   ``"Time (s)","X (m/s^2)"…`` or ``"time","Acceleration x"…`` headers, ``Gyroscope.csv``,
   ``meta/device.csv``; phyphox uses Android's axes and m/s^2 on every platform. Any of its
   CSV choices (comma, tab or semicolon; decimal point or comma: ``csvfile`` tells them
-  apart); its Excel export is refused, with what to export instead.
+  apart), or its Excel export (``.xlsx``, or an old version's ``.xls``), the default, whose
+  sheets are read as the zip's files (``workbook``).
 * **Sensor Logger's JSON export**: one array of records, each ``{"sensor": "Gyroscope",
   "time": "…", "seconds_elapsed": "…", "z": "…", …}``, read as the folder of its sensors
   would be (parsed whole, so up to ``MAX_JSON_BYTES``).
@@ -33,6 +34,7 @@ units the files leave open, aligns, checks and resamples.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Callable
@@ -55,6 +57,7 @@ from .csvfile import (
     read_table,
     unit_of,
 )
+from .workbook import Workbook, is_workbook
 
 # One CSV of an export zip read whole (``read_recording``; ``predict`` reads one over
 # ``longread.LONG_FILE_BYTES`` in chunks): a week at 100 Hz is ~1.5 GB
@@ -138,8 +141,8 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
         return _folder(list(files), str(path), lambda f: read(files[f]))
     if path.suffix.lower() == ".json":
         return _json(path)
-    if _is_workbook(path):
-        raise DataError(f"{path}: {WORKBOOK}")
+    if is_workbook(path):
+        return _workbook(path)
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
         return _zip(path, rows)
     table = read(path)
@@ -152,22 +155,6 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
     return export
 
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls (and any OLE2 file)
-WORKBOOK = ("an Excel workbook, which is not read here; export the recording as CSV "
-            "(phyphox: 'CSV (Comma, decimal point)', or any of its CSV choices)")  # fmt: skip
-
-
-def _is_workbook(path: Path) -> bool:
-    """An Excel workbook (phyphox's "Excel" export) by its name, or a legacy .xls by its
-    OLE2 signature; an .xlsx by another name is a zip, which ``_zip`` tells by its parts."""
-    if not path.is_file():
-        return False
-    if path.suffix.lower() in (".xls", ".xlsx", ".xlsm"):
-        return True
-    with path.open("rb") as f:
-        return f.read(len(OLE2_MAGIC)) == OLE2_MAGIC
-
-
 def recording_tag(stem: str) -> str | None:
     """A file's name without the sensor's (normalised), or None when it names no sensor."""
     name = normalise(stem)
@@ -175,14 +162,20 @@ def recording_tag(stem: str) -> str | None:
     return None if sensor is None else name.replace(sensor, "", 1)
 
 
+def _names_one_sensor(name: str, table: Table) -> bool:
+    """The file (or sheet) is named for a sensor and lacks acceleration or rotation: one of
+    a folder export's files, whose other sensors lie beside it."""
+    acc = _axes(table, ACC) or _axes(table, USER_ACC)
+    return recording_tag(Path(name).stem) is not None and not (acc and _axes(table, GYRO))
+
+
 def _recording_beside(path: Path, table: Table) -> dict[str, Path] | None:
     """The CSVs of ``path``'s recording in its folder (``meta/`` included), by name relative
     to the folder, when ``path`` is named for a sensor and lacks acceleration or rotation;
     else None: the file holds both (or names no sensor) and is read alone."""
-    tag = recording_tag(path.stem)
-    acc = _axes(table, ACC) or _axes(table, USER_ACC)
-    if tag is None or (acc and _axes(table, GYRO)):
+    if not _names_one_sensor(path.name, table):
         return None
+    tag = recording_tag(path.stem)
     folder = path.parent
     found = {}
     for p in sorted([*folder.glob("*.csv"), *folder.glob("meta/*.csv")]):
@@ -199,8 +192,6 @@ def _zip(path: Path, rows: int | None = None) -> Export:
     except (zipfile.BadZipFile, OSError) as e:
         raise DataError(f"{path}: not a readable zip archive ({e})") from None
     with archive:
-        if "xl/workbook.xml" in archive.namelist():
-            raise DataError(f"{path}: {WORKBOOK}")
         names = [n for n in archive.namelist()
                  if n.lower().endswith(".csv") and not Path(n).name.startswith("._")]  # fmt: skip
 
@@ -214,6 +205,19 @@ def _zip(path: Path, rows: int | None = None) -> Export:
         if len(names) == 1:  # a zip holding one CSV: that file, as a folder holding one
             return table_export(read(names[0]))
         return _folder(names, str(path), read, zipped=True)
+
+
+def _workbook(path: Path) -> Export:
+    """An Excel workbook (phyphox's default export): its sheets read as the CSV files of its
+    zip export would be."""
+    with Workbook(path) as book:
+        read = functools.cache(book.read)  # parsed once, if asked twice
+        if len(book.names) == 1 and not _names_one_sensor(book.names[0], read(book.names[0])):
+            export = table_export(read(book.names[0]))
+        else:
+            export = _folder(book.names, str(path), read, sheets=book.sheets)
+        export.notes[:0] = ["Excel workbook", *book.notes]
+    return export
 
 
 def _json(path: Path) -> Export:
@@ -247,9 +251,10 @@ def _json(path: Path) -> Export:
 
 
 def _folder(names: list[str], where: str, read: Callable[[str], Table],
-            zipped: bool = False) -> Export:  # fmt: skip
+            zipped: bool = False, sheets: dict[str, str] | None = None) -> Export:  # fmt: skip
     """Sensor Logger or phyphox, from the files' names (one sensor per file); ``zipped``:
-    the names are a zip's members, which cannot be given one by one."""
+    the names are a zip's members, which cannot be given one by one; ``sheets``: they are a
+    workbook's sheets (``workbook.Workbook.sheets``), named so in the summary."""
     stems = {name: normalise(Path(name).stem) for name in names}
 
     def pick(*keys: str, without: tuple[str, ...] = ()) -> str | None:
@@ -319,8 +324,11 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
         export.acc.unit = export.acc.unit or "m/s2"  # phyphox writes m/s^2 on every platform
         if export.gyro is not None:
             export.gyro.unit = export.gyro.unit or "rad/s"
-    used = [main, gravity if export.gravity else None, gyro]
-    export.notes = [*notes, "files: " + ", ".join(Path(n).name for n in used if n)]
+    used = [n for n in (main, gravity if export.gravity else None, gyro) if n]
+    shown = "files: " + ", ".join(Path(n).name for n in used)
+    if sheets is not None:
+        shown = "sheets: " + ", ".join(sheets[n] for n in used)
+    export.notes = [*notes, shown]
     return export
 
 

@@ -43,6 +43,7 @@ from .csvfile import CHUNK_ROWS, Source, Table, read_chunks, size_of
 from .exports import Export, Stream, open_export, single_stream, table_export
 from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
+from .workbook import is_workbook
 
 LONG_FILE_BYTES = 256 << 20  # past this (~18 h at 50 Hz) a single CSV is read in chunks
 # 50 Hz samples (float64, 6 channels: 2.4 KB a second) kept in memory between the passes, at
@@ -56,7 +57,10 @@ Progress = Callable[[int, int], None]
 
 
 def is_long(path: Path, gyro_path: Path | None = None) -> bool:
-    """A CSV, or a folder or zip with a CSV, too large to read whole."""
+    """A CSV, or a folder or zip with a CSV, too large to read whole (a workbook never is:
+    ``workbook`` refuses one too large to parse)."""
+    if is_workbook(path):
+        return False
     if path.is_dir():
         return any(p.stat().st_size > LONG_FILE_BYTES for p in path.rglob("*.csv"))
     if path.is_file() and zipfile.is_zipfile(path):

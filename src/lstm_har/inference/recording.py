@@ -186,7 +186,7 @@ def local_clock(export: Export, t0: float) -> tuple[float | None, str]:
     offset = _utc_offset(export, t0)
     if offset is None:
         return None, ""
-    source = ("phyphox's meta/time.csv" if export.utc_offset else
+    source = ("phyphox's time record" if export.utc_offset else
               f"{export.local_start}, the export's name: its local start")  # fmt: skip
     hours, minutes = divmod(round(abs(offset)) // 60, 60)
     sign = "-" if offset < 0 else "+"
@@ -253,7 +253,7 @@ def _seconds(
         starts, clock = np.array(export.clock).T  # (S,) experiment times, (S,) Unix times
         k = np.clip(np.searchsorted(starts, seconds, "right") - 1, 0, None)
         seconds = seconds - starts[k] + clock[k]
-        return seconds, unit, f"in {unit} ({how}), on the clock of its meta/time.csv", True
+        return seconds, unit, f"in {unit} ({how}), on the clock phyphox noted at each START", True
     epoch = bool(seconds[0] > EPOCH_FROM_S)
     return seconds, unit, f"in {unit}{' since the epoch' if epoch else ''} ({how})", epoch
 
