@@ -3,9 +3,10 @@
     python benchmarks/bench_workbook.py [--hours 5] [--repeat 3] [--dry-run]
 
 Writes the synthetic recording of ``bench_predict.py`` (``--hours`` at 50 Hz; 5 h is 900,000
-rows, near the 1,048,576 an Excel sheet holds) as phyphox lays out its xlsx (an
-``Accelerometer`` and a ``Gyroscope`` sheet, a text header, number cells without references;
-not timed), then reads both sheets into float64 columns, each reader in a fresh process:
+rows, near the 1,048,576 an Excel sheet holds) as phyphox lays out its xlsx (the tests'
+``write_phyphox_excel``: an ``Accelerometer`` and a ``Gyroscope`` sheet, a text header,
+number cells without references; not timed), then reads both sheets into float64 columns,
+each reader in a fresh process:
 
 * calamine: ``python_calamine``'s ``to_python`` (the Rust reader pandas' ``engine="calamine"``
   calls), then ``numpy.array``;
@@ -27,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -37,50 +37,20 @@ from python_calamine import CalamineWorkbook
 
 from lstm_har.inference.workbook import Workbook
 
-NS = "http://schemas.openxmlformats.org"
-SHEETS = {"Accelerometer": ("acc_x", "acc_y", "acc_z"), "Gyroscope": ("gyro_x", "gyro_y", "gyro_z")}
+# The tests' writer of phyphox's layout, so that what is timed is what is tested
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import write_phyphox_excel  # noqa: E402
+
+SHEETS = ("Accelerometer", "Gyroscope")
 
 
 def write_workbook(path: Path, hours: float) -> int:
-    """The phyphox-style xlsx of ``hours`` of data, streamed row by row; returns its rows."""
+    """The phyphox xlsx of ``hours`` of ``synthetic_day``; returns the rows of a sheet."""
     frame = synthetic_day(hours)
-    t = np.arange(len(frame)) / 50.0
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for i, columns in enumerate(SHEETS.values(), start=1):
-            scale = 9.81 if i == 1 else 1.0  # m/s^2, rad/s
-            values = np.column_stack([t, frame[list(columns)].to_numpy() * scale])
-            with z.open(f"xl/worksheets/sheet{i}.xml", "w") as f:
-                root = f'<worksheet xmlns="{NS}/spreadsheetml/2006/main"><sheetData><row>'
-                f.write(root.encode())
-                f.write("".join(f'<c t="inlineStr"><is><t>{c}</t></is></c>'
-                                for c in ("Time (s)", "X", "Y", "Z")).encode())  # fmt: skip
-                f.write(b"</row>")
-                for block in np.array_split(values, max(1, len(values) // 65536)):
-                    f.write("".join("<row>" + "".join(f"<c><v>{v!r}</v></c>" for v in row)
-                                    + "</row>" for row in block.tolist()).encode())  # fmt: skip
-                f.write(b"</sheetData></worksheet>")
-        rel = f"{NS}/officeDocument/2006/relationships"
-        names = "".join(f'<sheet name="{n}" sheetId="{i}" r:id="rId{i}"/>'
-                        for i, n in enumerate(SHEETS, start=1))  # fmt: skip
-        z.writestr("xl/workbook.xml", f'<workbook xmlns="{NS}/spreadsheetml/2006/main" '
-                   f'xmlns:r="{rel}"><sheets>{names}</sheets></workbook>')  # fmt: skip
-        links = "".join(
-            f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-            for i in range(1, len(SHEETS) + 1)
-        )
-        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{NS}/package/2006/'
-                   f'relationships">{links}</Relationships>')  # fmt: skip
-        z.writestr("_rels/.rels", f'<Relationships xmlns="{NS}/package/2006/relationships">'
-                   f'<Relationship Id="rId1" Type="{rel}/officeDocument" '
-                   'Target="xl/workbook.xml"/></Relationships>')  # fmt: skip
-        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-        parts = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{kind}'
-                        '.worksheet+xml"/>' for i in range(1, len(SHEETS) + 1))  # fmt: skip
-        main = f'<Override PartName="/xl/workbook.xml" ContentType="{kind}.sheet.main+xml"/>'
-        z.writestr("[Content_Types].xml", f'<Types xmlns="{NS}/package/2006/content-types">'
-                   f'<Default Extension="xml" ContentType="application/xml"/>{main}{parts}'
-                   "</Types>")  # fmt: skip
-    return len(values)
+    acc = frame[["acc_x", "acc_y", "acc_z"]].to_numpy()
+    gyro = frame[["gyro_x", "gyro_y", "gyro_z"]].to_numpy()
+    write_phyphox_excel(path, np.arange(len(frame)) / 50.0, acc, gyro)
+    return len(frame)
 
 
 def calamine(path: Path) -> int:
@@ -92,8 +62,8 @@ def calamine(path: Path) -> int:
 def with_openpyxl(path: Path) -> int:
     book = openpyxl.load_workbook(path, read_only=True)
     rows = 0
-    for sheet in book.worksheets:
-        values = sheet.iter_rows(values_only=True)
+    for name in SHEETS:
+        values = book[name].iter_rows(values_only=True)
         next(values)
         rows += len(np.array(list(values), dtype=np.float64))
     return rows
@@ -102,6 +72,17 @@ def with_openpyxl(path: Path) -> int:
 def ours(path: Path) -> int:
     with Workbook(path) as book:
         return sum(len(book.read(f"{s}.csv").frame.to_numpy()) for s in SHEETS)
+
+
+def _peak_kb() -> int:
+    """This process's peak resident memory in KB. Linux's ru_maxrss keeps, across exec, the
+    peak of the process that forked it (here the parent, holding the workbook it wrote);
+    VmHWM is the new program's own."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
+        return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 READERS = {"calamine": calamine, "openpyxl": with_openpyxl, "ours": ours}
@@ -117,8 +98,7 @@ def main() -> None:
     if args.child:  # one timed read in this fresh process: seconds, rows, peak RSS (KB)
         began = time.perf_counter()
         rows = READERS[args.child[0]](Path(args.child[1]))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(time.perf_counter() - began, rows, peak)
+        print(time.perf_counter() - began, rows, _peak_kb())
         return
     hours, repeat = (0.1, 1) if args.dry_run else (args.hours, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,8 +10,8 @@ cell references); older Android versions wrote a legacy ``.xls``, whose sheets e
 rows.
 
 Parsed by python-calamine, the Rust reader pandas calls with ``engine="calamine"``: two
-sheets of 900,000 rows in 8.1 s, where openpyxl's streaming reader takes 51 s
-(``benchmarks/bench_workbook.py``). It holds a sheet whole while converting it (peak ~0.46
+sheets of 900,000 rows in 8.9 s, where openpyxl's streaming reader takes 55 s
+(``benchmarks/bench_workbook.py``). It holds a sheet whole while converting it (peak 0.47
 GB for those two), so a sheet is parsed only when asked for, and a workbook part that
 unpacks past ``MAX_PART_BYTES`` is refused before calamine sees it: its size is counted by
 inflating it, since a zip's header may lie.
