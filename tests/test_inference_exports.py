@@ -265,6 +265,9 @@ def test_a_bad_workbook_is_one_line_saying_what_is_wrong(tmp_path, capsys, monke
         assert main(["predict", str(path)]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (path.name, err)
+    csv = write_generic(tmp_path / "gyro.csv", t, acc, gyro)
+    assert main(["predict", str(tmp_path / "text.xlsx"), "--gyro", str(csv)]) == 2
+    assert "is given alone, without --gyro" in capsys.readouterr().err
     # sizes are counted before calamine parses anything, whatever a zip's header says
     monkeypatch.setattr(workbook, "MAX_PART_BYTES", 1 << 16)
     assert main(["predict", str(write_xlsx(tmp_path / "long.xlsx", sheets()))]) == 2

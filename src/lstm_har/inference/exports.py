@@ -129,6 +129,10 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
         return read_table(p, str(p)) if rows is None else next(read_chunks(p, rows))[0]
 
     if gyro_path is not None:
+        book = next((p for p in (path, gyro_path) if is_workbook(p)), None)
+        if book is not None:
+            raise DataError(f"{book}: an Excel workbook is given alone, without --gyro (its "
+                            "sheets hold each sensor); --gyro pairs two CSV files")  # fmt: skip
         acc, gyro = (single_stream(read(p)) for p in (path, gyro_path))
         return Export("two CSV files", acc, gyro)
     if path.is_dir():
