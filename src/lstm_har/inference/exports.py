@@ -16,20 +16,18 @@ Formats, each from its own documentation and real exports:
 * **Sensor Logger's JSON export**: one array of records, each ``{"sensor": "Gyroscope",
   "time": "…", "seconds_elapsed": "…", "z": "…", …}``, read as the folder of its sensors
   would be (parsed whole, so up to ``MAX_JSON_BYTES``).
-* **SensorLog** (iOS): ``accelerometerAccelerationX(G)``, ``gyroRotationX(rad/s)``.
-* **AndroSensor**: ``;``-separated, ``ACCELEROMETER X (m/s²)``, ``Time since start in ms``.
-* **MotionSense** / Core Motion: ``userAcceleration.x`` + ``gravity.x`` in g (iOS signs),
-  ``rotationRate.x`` rad/s, 50 Hz without a time column.
-* Any CSV with a time column and x, y, z columns (units in the header when given), or two
-  single-sensor CSVs (``--gyro``).
+* One CSV holding every sensor (SensorLog, AndroSensor, Core Motion dumps, any CSV with a
+  time column and x, y, z columns: ``streams.table_export``), or two single-sensor CSVs
+  (``--gyro``).
 
 One file of a folder export (``…/Accelerometer.csv``, ``walking_gyroscope.csv``: a sensor's
 name and bare x, y, z) is read with the files of its recording beside it: those whose names
 are the same once the sensor's name is taken out (``Accelerometer_2.csv`` goes with
 ``Gyroscope_2.csv``), and the folder's metadata.
 
-This module only finds the streams and what the files say of them; ``recording`` decides
-units the files leave open, aligns, checks and resamples.
+This module finds the files and what the export says of them (app, platform, clock); which
+columns are which is ``streams``; ``recording`` decides units the files leave open, aligns,
+checks and resamples.
 """
 
 from __future__ import annotations
@@ -38,7 +36,6 @@ import functools
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,17 +43,8 @@ import pandas as pd
 
 from .._files import read_member
 from ..errors import DataError
-from .csvfile import (
-    Member,
-    Source,
-    Table,
-    clip,
-    normalise,
-    numeric,
-    read_chunks,
-    read_table,
-    unit_of,
-)
+from .csvfile import Member, Table, clip, normalise, read_chunks, read_table
+from .streams import ACC, GYRO, USER_ACC, Export, Stream, axes, single_stream, table_export
 from .workbook import Workbook, is_workbook
 
 # One CSV of an export zip read whole (``read_recording``; ``predict`` reads one over
@@ -66,58 +54,10 @@ MAX_MEMBER_BYTES = 2 << 30
 # 256 MB is some 3 h of three sensors at 50 Hz. Longer: the zip (CSV) export, read in chunks.
 MAX_JSON_BYTES = 256 << 20
 
-# Column-name prefixes (normalised, before the axis letter) by what they measure.
-ACC = ("acc", "accel", "acceleration", "accelerometer", "a", "totalacc", "totalacceleration",
-       "accelerometeracceleration", "accelerationincludinggravity")  # fmt: skip
-USER_ACC = ("useracceleration", "linearacceleration", "linearacc", "linacc")
-GRAVITY = ("gravity", "grav")
-GYRO = ("gyro", "gyr", "gyroscope", "rotationrate", "angularvelocity", "g", "w", "omega",
-        "gyrorotation")  # fmt: skip
 # Sensors' names in a file's name, the longest first: what is left is the recording's tag.
 SENSOR_NAMES = ("totalacceleration", "accelerometeruncalibrated", "gyroscopeuncalibrated",
                 "linearacceleration", "useracceleration", "accelerometer", "acceleration",
                 "gyroscope", "gravity", "accel", "gyro", "acc", "gyr")  # fmt: skip
-TIME = {"time", "t", "timestamp", "seconds", "sec", "secs", "times", "timeseconds", "elapsed",
-        "secondselapsed", "elapsedtime", "ts", "timesincestartinms",
-        "accelerometertimestampsincereboot", "timestampsincereboot"}  # fmt: skip
-
-
-@dataclass
-class Stream:
-    """One sensor's samples as a file holds them (x, y, z in the file's own units)."""
-
-    name: str  # file, or archive!member, for messages
-    t: np.ndarray | None  # (N,) time values as written; None when the file has no time column
-    xyz: np.ndarray  # (N, 3)
-    unit: str | None  # "g", "m/s2", "rad/s", "deg/s" when the header or the format says
-    time_unit: str | None  # "s", "ms", "us", "ns" when the header or the format says
-    cut_off: bool = False  # its last line had no line break and was left out
-    source: Source | None = None  # its file or zip member, to read again in chunks
-
-
-@dataclass
-class Export:
-    """What a recording's files hold: acceleration, and if found gyroscope and gravity."""
-
-    app: str
-    acc: Stream
-    gyro: Stream | None
-    gravity: Stream | None = None  # to add to a gravity-free ``acc``
-    # ``acc`` is known to have gravity removed and nothing adds it: the refusal, saying what to
-    # give instead; None when nothing is known to be missing
-    no_gravity: str | None = None
-    ios_signs: bool = False  # acceleration reads minus Android's (iOS, Core Motion)
-    rate_hz: float | None = None  # the format's rate, for files without a time column
-    notes: list[str] = field(default_factory=list)
-    # What the export says of local time: Sensor Logger's local start, the name it gives the
-    # export ("2023-03-17_15-50-47"; its Metadata's "recording time" is in UTC), or phyphox's
-    # UTC offset ("UTC+01:00"); recording.py turns either into an offset.
-    local_start: str | None = None
-    utc_offset: str | None = None
-    time_zone: str | None = None  # an IANA name, when the export writes one
-    # phyphox's meta/time.csv: (experiment time, Unix time) at each START; a sample's clock
-    # time is its experiment time past the last START before it, from that START's clock
-    clock: tuple[tuple[float, float], ...] = ()
 
 
 def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = None) -> Export:
@@ -169,8 +109,8 @@ def recording_tag(stem: str) -> str | None:
 def _names_one_sensor(name: str, table: Table) -> bool:
     """The file (or sheet) is named for a sensor and lacks acceleration or rotation: one of
     a folder export's files, whose other sensors lie beside it."""
-    acc = _axes(table, ACC) or _axes(table, USER_ACC)
-    return recording_tag(Path(name).stem) is not None and not (acc and _axes(table, GYRO))
+    acc = axes(table, ACC) or axes(table, USER_ACC)
+    return recording_tag(Path(name).stem) is not None and not (acc and axes(table, GYRO))
 
 
 def _recording_beside(path: Path, table: Table) -> dict[str, Path] | None:
@@ -390,86 +330,3 @@ def _ios_from_raw(raw: Stream) -> bool:
     """Sensor Logger's raw accelerometer is in g on iOS and m/s^2 on Android."""
     magnitude = np.nanmedian(np.linalg.norm(raw.xyz, axis=1))
     return bool(0.5 < magnitude < 2)
-
-
-def _axes(table: Table, prefixes: tuple[str, ...]) -> list[str] | None:
-    """The x, y, z columns whose normalised names are a prefix in ``prefixes`` plus the axis
-    (or ``prefix + "axis" + axis``); two columns for one axis are refused."""
-    found: list[str] = []
-    for axis in "xyz":
-        wanted = {p + axis for p in prefixes} | {p + "axis" + axis for p in prefixes}
-        hits = [c for c in table.columns if normalise(c) in wanted]
-        if len(hits) > 1:
-            raise DataError(f"{table.name}: columns {', '.join(map(clip, hits))} could each be "
-                            f"the {axis} axis; keep one")  # fmt: skip
-        if not hits:
-            return None
-        found.append(hits[0])
-    return found
-
-
-def _time(table: Table) -> tuple[np.ndarray | None, str | None]:
-    hits = [c for c in table.columns if normalise(c) in TIME]
-    if not hits:
-        return None, None
-    # Sensor Logger writes both: ns since the epoch, and seconds_elapsed
-    column = next((c for c in hits if normalise(c) == "time"), hits[0])
-    unit = unit_of(column) or ("ms" if normalise(column) == "timesincestartinms" else None)
-    return numeric(table, column), unit
-
-
-def _stream(table: Table, columns: list[str], unit: str | None = None) -> Stream:
-    t, time_unit = _time(table)
-    xyz = np.stack([numeric(table, c) for c in columns], axis=1)
-    units = {unit_of(c) for c in columns} - {None}
-    if len(units) > 1:
-        raise DataError(f"{table.name}: its x, y, z columns name different units")
-    return Stream(table.name, t, xyz, units.pop() if units else unit, time_unit, table.cut_off,
-                  table.source)  # fmt: skip
-
-
-def single_stream(table: Table) -> Stream:
-    """A one-sensor file: a time column and x, y, z (bare, or with any sensor prefix)."""
-    for prefixes in (("",), ACC, USER_ACC, GRAVITY, GYRO):
-        columns = _axes(table, prefixes)
-        if columns is not None:
-            return _stream(table, columns)
-    raise DataError(f"{table.name}: no x, y, z columns (expected e.g. x, y, z or acc_x...); "
-                    f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
-
-
-def table_export(table: Table) -> Export:
-    """One CSV holding accelerometer and gyroscope columns (and perhaps gravity)."""
-    names = {normalise(c) for c in table.columns}
-    gyro_cols = _axes(table, GYRO)
-    gyro = None if gyro_cols is None else _stream(table, gyro_cols)
-    if {"useraccelerationx", "gravityx"} <= names:  # Core Motion: MotionSense, many iOS apps
-        user = _stream(table, _axes(table, ("useracceleration",)) or [], "g")
-        grav = _stream(table, _axes(table, GRAVITY) or [], "g")
-        if gyro is not None and gyro.unit is None:
-            gyro.unit = "rad/s"
-        note = "Core Motion: g, iOS signs, 50 Hz if untimed"
-        return Export("Core Motion CSV (MotionSense layout)", user, gyro, grav, ios_signs=True,
-                      rate_hz=50.0, notes=[note])  # fmt: skip
-    acc_cols = _axes(table, ACC)
-    app = "CSV"
-    if "accelerometeraccelerationx" in names:
-        app = "SensorLog (iOS)"
-    elif "timesincestartinms" in names:
-        app = "AndroSensor"
-    if acc_cols is None:
-        user_cols = _axes(table, USER_ACC)
-        if user_cols is None:
-            raise DataError(f"{table.name}: no acc columns (expected e.g. acc_x, acc_y, acc_z); "
-                            f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
-        grav_cols = _axes(table, GRAVITY)
-        gravity = None if grav_cols is None else _stream(table, grav_cols)
-        export = Export(app, _stream(table, user_cols), gyro, gravity)
-        if gravity is None:
-            export.no_gravity = f"{table.name} holds linear (gravity-free) acceleration only"
-    else:
-        export = Export(app, _stream(table, acc_cols), gyro)
-    if app.startswith("SensorLog"):
-        export.ios_signs = True
-        export.acc.unit = export.acc.unit or "g"
-    return export

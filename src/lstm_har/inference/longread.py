@@ -40,9 +40,10 @@ from .._files import cache_dir
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
 from .csvfile import CHUNK_ROWS, Source, Table, read_chunks, size_of
-from .exports import Export, Stream, open_export, single_stream, table_export
+from .exports import open_export
 from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
+from .streams import Export, Stream, single_stream, table_export
 from .workbook import is_workbook
 
 LONG_FILE_BYTES = 256 << 20  # past this (~18 h at 50 Hz) a single CSV is read in chunks

@@ -22,8 +22,9 @@ import numpy as np
 
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ, WINDOW
-from .exports import Export, Stream, open_export
+from .exports import open_export
 from .segments import Piece, Segment, interp, to_segments
+from .streams import Export, Stream
 
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 ACC_UNITS = {"g": 1.0, "m/s2": 1.0 / STANDARD_GRAVITY}
