@@ -275,3 +275,33 @@ def test_a_bad_workbook_is_one_line_saying_what_is_wrong(tmp_path, capsys, monke
     monkeypatch.setattr(workbook, "MAX_XLS_BYTES", 1 << 10)
     assert main(["predict", str(write_xls(tmp_path / "long.xls", sheets()))]) == 2
     assert "more than an .xls workbook is read whole" in capsys.readouterr().err
+
+
+def test_phyphox_own_one_sensor_experiments_say_what_to_record(tmp_path, capsys):
+    """phyphox's own experiments ("Acceleration with g", "Gyroscope") export one sensor each,
+    as "Raw Data": not "no accelerometer found", but which sensor is missing and how to
+    record both, from its CSV zip and from its workbook."""
+    t, acc, gyro = walk_then_sit()
+    acc_head = ["Time (s)", "Acceleration x (m/s^2)", "Acceleration y (m/s^2)",
+                "Acceleration z (m/s^2)", "Absolute acceleration (m/s^2)"]  # fmt: skip
+    rows = [acc_head, *np.column_stack([t, acc * 9.81, np.linalg.norm(acc, axis=1)]).tolist()]
+    folder = tmp_path / "Acceleration with g"
+    (folder / "meta").mkdir(parents=True)
+    (folder / "meta" / "device.csv").write_text('"property","value"\n"deviceBrand","samsung"\n')
+    lines = [
+        ",".join(f'"{c}"' for c in rows[0]),
+        *(",".join(f"{v:.9E}" for v in r) for r in rows[1:]),
+    ]
+    (folder / "Raw Data.csv").write_text("\n".join(lines) + "\n")
+    device = [["property", "value"], ["deviceBrand", "samsung"]]
+    book = write_xlsx(tmp_path / "acc.xlsx", {"Raw Data": rows, "Metadata Device": device})
+    for path in (zip_folder(folder, tmp_path / "acc.zip"), book):
+        assert main(["predict", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "Raw Data" in err and "no gyroscope found" in err and "simple experiment" in err
+        assert err.count("\n") == 1
+    gyro_rows = [["Time (s)", "Gyroscope x (rad/s)", "Gyroscope y (rad/s)", "Gyroscope z (rad/s)"],
+                 *np.column_stack([t, gyro]).tolist()]  # fmt: skip
+    book = write_xlsx(tmp_path / "gyro.xlsx", {"Raw Data": gyro_rows, "Metadata Device": device})
+    assert main(["predict", str(book)]) == 2
+    assert "a gyroscope without the accelerometer" in capsys.readouterr().err

@@ -213,6 +213,15 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
     meta = pick("metadata")
     device = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
         "metadevice")), None)  # fmt: skip
+    data = [n for n in names if Path(n).parent.name != "meta" and n != meta]
+    if len(data) == 1 and recording_tag(Path(data[0]).stem) is None:
+        # one table named for no sensor: phyphox's own experiments ("Raw Data.csv", one sensor)
+        export = table_export(read(data[0]))
+        if device is not None:
+            _phyphox(export, names, read, device)
+        export.notes.append(f"{'sheet' if sheets else 'file'}: "
+                            f"{sheets[data[0]] if sheets else Path(data[0]).name}")  # fmt: skip
+        return export
     total = pick("totalacceleration")
     user = pick("linearacceleration", "useracceleration")
     acc = pick("accelerometer", "acceleration", "acc",
@@ -257,23 +266,33 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
             export.app = "Sensor Logger (platform unknown: Android axes assumed)"
         export.ios_signs = ios
     elif device is not None:
-        export.app = "phyphox" + (" (iOS)" if _phyphox_brand(read(device)) == "apple" else "")
-        clock = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
-            "metatime")), None)  # fmt: skip
-        if clock is not None:
-            times = read(clock)
-            text = _first(times, "systemtimetext") or ""
-            export.utc_offset = text.split()[-1] if "UTC" in text else None
-            export.clock = _phyphox_starts(times)
-        export.acc.unit = export.acc.unit or "m/s2"  # phyphox writes m/s^2 on every platform
-        if export.gyro is not None:
-            export.gyro.unit = export.gyro.unit or "rad/s"
+        _phyphox(export, names, read, device)
     used = [n for n in (main, gravity if export.gravity else None, gyro) if n]
     shown = "files: " + ", ".join(Path(n).name for n in used)
     if sheets is not None:
         shown = "sheets: " + ", ".join(sheets[n] for n in used)
     export.notes = [*notes, shown]
     return export
+
+
+def _phyphox(export: Export, names: list[str], read: Callable[[str], Table], device: str) -> None:
+    """What phyphox's ``meta/`` files (or metadata sheets) say: the brand (iOS or not), the
+    clock at each START and the UTC offset, and its units, m/s^2 and rad/s on every platform."""
+    export.app = "phyphox" + (" (iOS)" if _phyphox_brand(read(device)) == "apple" else "")
+    clock = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
+        "metatime")), None)  # fmt: skip
+    if clock is not None:
+        times = read(clock)
+        text = _first(times, "systemtimetext") or ""
+        export.utc_offset = text.split()[-1] if "UTC" in text else None
+        export.clock = _phyphox_starts(times)
+    export.acc.unit = export.acc.unit or "m/s2"
+    if export.gyro is not None:
+        export.gyro.unit = export.gyro.unit or "rad/s"
+    else:
+        export.no_gyro = ("phyphox records one sensor in each of its own experiments; add a "
+                          "simple experiment with the accelerometer and the gyroscope, and "
+                          "export that")  # fmt: skip
 
 
 SENSOR_LOGGER_NAME = re.compile(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d")  # its exports' names

@@ -162,8 +162,9 @@ def convert(
     acc *= ACC_UNITS[acc_unit]
     _check_gravity(acc, export, acc_unit, acc_how)
     if export.gyro is None:
+        advice = export.no_gyro or "record both, or give its file with --gyro"
         raise DataError(f"{export.acc.name}: no gyroscope found; the models need accelerometer "
-                        "and gyroscope (record both, or give its file with --gyro)")  # fmt: skip
+                        f"and gyroscope ({advice})")  # fmt: skip
     t_gyro = _seconds(export.gyro, export, rate, time_unit)[0]
     gyro = _fill(export.gyro, warnings)
     gyro_unit, gyro_how = _gyro_unit(gyro, export.gyro, gyro_unit)

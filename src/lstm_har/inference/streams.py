@@ -61,6 +61,7 @@ class Export:
     # ``acc`` is known to have gravity removed and nothing adds it: the refusal, saying what to
     # give instead; None when nothing is known to be missing
     no_gravity: str | None = None
+    no_gyro: str | None = None  # ``gyro`` is None: what to record instead, where the app says
     ios_signs: bool = False  # acceleration reads minus Android's (iOS, Core Motion)
     rate_hz: float | None = None  # the format's rate, for files without a time column
     notes: list[str] = field(default_factory=list)
@@ -142,6 +143,9 @@ def table_export(table: Table) -> Export:
         app = "AndroSensor"
     if acc_cols is None:
         user_cols = axes(table, USER_ACC)
+        if user_cols is None and gyro is not None:
+            raise DataError(f"{table.name}: a gyroscope without the accelerometer; the models "
+                            "need both (record them together)")  # fmt: skip
         if user_cols is None:
             raise DataError(f"{table.name}: no acc columns (expected e.g. acc_x, acc_y, acc_z); "
                             f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
