@@ -315,6 +315,22 @@ def write_generic(path: Path, t, acc, gyro) -> Path:
     return path
 
 
+def write_physics_toolbox(path: Path, t, acc, gyro) -> Path:
+    """Physics Toolbox Sensor Suite's Multi Record CSV, by its published header: time in s,
+    g-force in g (gravity included, Android axes), rotation in rad/s, then the magnetometer
+    and a total g-force column."""
+    frame = pd.DataFrame({"time": np.round(t, 3)})
+    for k, axis in enumerate("xyz"):
+        frame[f"gF{axis}"] = np.round(acc[:, k], 6)
+    for k, axis in enumerate("xyz"):
+        frame[f"w{axis}"] = np.round(gyro[:, k], 6)
+    for axis in "xyz":
+        frame[f"B{axis}"] = 20.0
+    frame["TgF"] = np.linalg.norm(acc, axis=1).round(6)
+    frame.to_csv(path, index=False)
+    return path
+
+
 def zip_folder(folder: Path, archive: Path) -> Path:
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         for f in sorted(folder.rglob("*")):
@@ -345,6 +361,7 @@ FORMATS = {
     "phyphox-excel-legacy-xls": lambda p, t, a, w: write_phyphox_excel(p / "Experiment.xls", t, a,
                                                                        w, legacy=True),
     "sensorlog": lambda p, t, a, w: write_sensorlog(p / "sensorlog.csv", t, a, w),
+    "physics-toolbox": lambda p, t, a, w: write_physics_toolbox(p / "Multi.csv", t, a, w),
     "androsensor": lambda p, t, a, w: write_androsensor(p / "andro.csv", t, a, w),
     "motionsense": lambda p, t, a, w: write_motionsense(p / "sub_1.csv", a, w),
     "generic-header-units": lambda p, t, a, w: write_generic(p / "r.csv", t, a, w),

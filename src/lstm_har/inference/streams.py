@@ -26,8 +26,9 @@ from ..errors import DataError
 from .csvfile import Source, Table, clip, normalise, numeric, unit_of
 
 # Column-name prefixes (normalised, before the axis letter) by what they measure.
+# "gf": Physics Toolbox Sensor Suite's g-force (gFx, in g, gravity included)
 ACC = ("acc", "accel", "acceleration", "accelerometer", "a", "totalacc", "totalacceleration",
-       "accelerometeracceleration", "accelerationincludinggravity")  # fmt: skip
+       "accelerometeracceleration", "accelerationincludinggravity", "gf")  # fmt: skip
 USER_ACC = ("useracceleration", "linearacceleration", "linearacc", "linacc")
 GRAVITY = ("gravity", "grav")
 GYRO = ("gyro", "gyr", "gyroscope", "rotationrate", "angularvelocity", "g", "w", "omega",
