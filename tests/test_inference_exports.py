@@ -213,6 +213,16 @@ def test_phyphox_excel_export_reads_as_its_csv_zip_does(tmp_path):
     xls = write_phyphox_excel(tmp_path / "Experiment.xls", t, acc, gyro, legacy=True)
     base = read_recording(csv_zip)
     renamed = [shutil.copy(xlsx, tmp_path / "workbook.zip"), shutil.copy(xls, tmp_path / "x")]
+    noted = write_phyphox_excel(tmp_path / "noted.xlsx", t, acc, gyro)  # notes beside the data
+    with zipfile.ZipFile(noted) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    rows = parts["xl/worksheets/sheet1.xml"].split(b"</row>")
+    rows[1] += b'<c t="inlineStr"><is><t>walked</t></is></c><c><v>1</v></c>'  # no header
+    parts["xl/worksheets/sheet1.xml"] = b"</row>".join(rows)
+    with zipfile.ZipFile(noted, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    renamed.append(noted)
     for path in (xlsx, xls, *renamed):
         rec = read_recording(path)
         np.testing.assert_allclose(rec.acc, base.acc, atol=1e-6)

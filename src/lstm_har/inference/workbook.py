@@ -100,7 +100,8 @@ class Workbook:
             raise DataError(f"{where}: the sheet cannot be read ({clip(str(e), 80)})") from None
         if not rows:
             raise DataError(f"{where}: an empty sheet")
-        columns = tuple(str(c).strip() for c in rows[0])
+        # a blank header cell over a column of notes: named as pandas' read_csv names one
+        columns = tuple(str(c).strip() or f"Unnamed: {i}" for i, c in enumerate(rows[0]))
         if len(set(columns)) < len(columns):
             twice = next(c for c in columns if columns.count(c) > 1)
             raise DataError(f"{where}: column {clip(twice)} appears twice; keep one")
