@@ -315,3 +315,22 @@ def test_phyphox_own_one_sensor_experiments_say_what_to_record(tmp_path, capsys)
     book = write_xlsx(tmp_path / "gyro.xlsx", {"Raw Data": gyro_rows, "Metadata Device": device})
     assert main(["predict", str(book)]) == 2
     assert "a gyroscope without the accelerometer" in capsys.readouterr().err
+
+
+def test_a_workbook_saved_by_excel_itself_reads(tmp_path):
+    """A CSV opened in Excel and saved as .xlsx: one sheet, shared strings and cell
+    references (openpyxl writes them as Excel does), every sensor in its columns."""
+    import openpyxl
+
+    t, acc, gyro = walk_then_sit()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sheet1"
+    sheet.append(["time", "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"])
+    for row in np.column_stack([t, acc, gyro]).tolist():
+        sheet.append(row)
+    book.save(tmp_path / "resaved.xlsx")
+    rec = read_recording(tmp_path / "resaved.xlsx")
+    np.testing.assert_allclose(rec.acc, acc, atol=1e-9)
+    np.testing.assert_allclose(rec.gyro, gyro, atol=1e-9)
+    assert rec.summary.startswith("read Excel workbook: "), rec.summary

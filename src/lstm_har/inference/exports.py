@@ -160,7 +160,9 @@ def _workbook(path: Path) -> Export:
             export = table_export(read(book.names[0]))
         else:
             export = _folder(book.names, str(path), read, sheets=book.sheets)
-        export.notes[:0] = ["Excel workbook", *book.notes]
+        plain = export.app == "CSV"  # no app's layout: a spreadsheet of columns
+        export.notes[:0] = [*([] if plain else ["Excel workbook"]), *book.notes]
+        export.app = "Excel workbook" if plain else export.app
     return export
 
 
