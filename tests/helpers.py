@@ -223,8 +223,9 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
 
 
 def write_xls(path: Path, sheets: dict[str, list[list]]) -> Path:
-    """A legacy .xls (BIFF8), as phyphox's Android versions before its own xlsx writer made
-    one with Apache POI's HSSF: a bold header, numbers, "NaN" as text."""
+    """A legacy .xls (BIFF8), as phyphox's older versions made one (Android with Apache POI's
+    HSSF, iOS with xlslib): a bold header, numbers, and a blank cell where a column is
+    shorter (iOS's way; a NaN value is left blank)."""
     import xlwt  # a test dependency: BIFF8 is too intricate to write by hand
 
     book = xlwt.Workbook()
@@ -233,8 +234,10 @@ def write_xls(path: Path, sheets: dict[str, list[list]]) -> Path:
         sheet = book.add_sheet(name)
         for i, row in enumerate(rows):
             for j, value in enumerate(row):
-                text = isinstance(value, str) or value != value
-                sheet.write(i, j, str(value) if text else float(value), bold if i == 0 else
+                if not isinstance(value, str) and value != value:
+                    continue  # NaN: a blank cell
+                text = isinstance(value, str)
+                sheet.write(i, j, value if text else float(value), bold if i == 0 else
                             xlwt.Style.default_style)  # fmt: skip
     book.save(str(path))
     return path

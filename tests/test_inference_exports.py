@@ -334,3 +334,31 @@ def test_a_workbook_saved_by_excel_itself_reads(tmp_path):
     np.testing.assert_allclose(rec.acc, acc, atol=1e-9)
     np.testing.assert_allclose(rec.gyro, gyro, atol=1e-9)
     assert rec.summary.startswith("read Excel workbook: "), rec.summary
+
+
+def test_phyphox_in_another_language_is_told_by_its_units(tmp_path):
+    """phyphox names its files and columns in the phone's language and keeps the units: a
+    German export (folder, and the old iOS .xls with blank cells) reads as the English one."""
+    t, acc, gyro = walk_then_sit()
+    base = read_recording(write_phyphox(tmp_path / "en", t, acc, gyro))
+    folder = tmp_path / "de"
+    (folder / "meta").mkdir(parents=True)
+    (folder / "meta" / "device.csv").write_text('"property","value"\n"deviceBrand","Apple"\n')
+    heads = {"Beschleunigung": ("Beschleunigung", "m/s^2", acc * 9.80665),
+             "Gyroskop": ("Drehrate", "rad/s", gyro)}  # fmt: skip
+    sheets = {}
+    for name, (word, unit, xyz) in heads.items():
+        rows = [["Zeit (s)", *(f"{word} {a} ({unit})" for a in "xyz")],
+                *np.column_stack([t, xyz]).tolist()]  # fmt: skip
+        lines = [",".join(f'"{c}"' for c in rows[0]),
+                 *(",".join(f"{v:.9E}" for v in r) for r in rows[1:])]  # fmt: skip
+        (folder / f"{name}.csv").write_text("\n".join(lines) + "\n")
+        sheets[name] = rows
+    sheets["Gyroskop"][-1][-1] = float("nan")  # a blank cell in the .xls
+    sheets["Metadata Device"] = [["property", "value"], ["deviceBrand", "Apple"]]
+    xls = write_xls(tmp_path / "phyphox 2026-12-03 10-00-00.xls", sheets)
+    for path in (folder, xls):
+        rec = read_recording(path)
+        np.testing.assert_allclose(rec.acc, base.acc, atol=1e-6)
+        np.testing.assert_allclose(rec.gyro[:-1], base.gyro[:-1], atol=1e-6)
+        assert "phyphox (iOS)" in rec.summary and "Gyroskop" in rec.summary, rec.summary

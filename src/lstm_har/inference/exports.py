@@ -9,7 +9,8 @@ Formats, each from its own documentation and real exports:
   ``Metadata.csv`` names the platform: iOS acceleration has the opposite sign to Android's.
 * **phyphox**, a folder or zip: ``Accelerometer.csv`` (or ``Acceleration.csv``) with
   ``"Time (s)","X (m/s^2)"…`` or ``"time","Acceleration x"…`` headers, ``Gyroscope.csv``,
-  ``meta/device.csv``; phyphox uses Android's axes and m/s^2 on every platform. Any of its
+  ``meta/device.csv``; phyphox uses Android's axes and m/s^2 on every platform, and names
+  files and columns in the phone's language (then told by their units). Any of its
   CSV choices (comma, tab or semicolon; decimal point or comma: ``csvfile`` tells them
   apart), or its Excel export (``.xlsx``, or an old version's ``.xls``), the default, whose
   sheets are read as the zip's files (``workbook``).
@@ -44,7 +45,19 @@ import pandas as pd
 from .._files import read_member
 from ..errors import DataError
 from .csvfile import Member, Table, clip, normalise, read_chunks, read_table
-from .streams import ACC, GYRO, USER_ACC, Export, Stream, axes, single_stream, table_export
+from .streams import (
+    ACC,
+    ACC_UNITS,
+    GYRO,
+    GYRO_UNITS,
+    USER_ACC,
+    Export,
+    Stream,
+    axes,
+    axes_by_unit,
+    single_stream,
+    table_export,
+)
 from .workbook import Workbook, is_workbook
 
 # One CSV of an export zip read whole (``read_recording``; ``predict`` reads one over
@@ -232,6 +245,10 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
     gyro = pick("gyroscope", "gyro", "gyr", without=("uncalibrated",))
     acc_raw, gyro_raw = pick("accelerometeruncalibrated"), pick("gyroscopeuncalibrated")
     first = total or acc or user or acc_raw
+    if first is None:  # files named in another language ("Beschleunigung.csv"): by units
+        read = functools.cache(read)  # each parsed once, though looked at twice
+        acc, by_unit = _by_units(data, read)
+        first, gyro = acc, gyro or by_unit
     if first is None:
         raise DataError(f"{where}: no accelerometer CSV found (looked for TotalAcceleration, "
                         "Accelerometer, Acceleration, Linear Acceleration)")  # fmt: skip
@@ -275,6 +292,18 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
         shown = "sheets: " + ", ".join(sheets[n] for n in used)
     export.notes = [*notes, shown]
     return export
+
+
+def _by_units(names: list[str], read: Callable[[str], Table]) -> tuple[str | None, str | None]:
+    """The one file whose x, y, z columns are in m/s^2 (or g), and the one in rad/s (or
+    deg/s), among ``names``, by the units their headers carry: phyphox names its files and
+    columns in the phone's language ("Beschleunigung.csv", "Gyroskop x (rad/s)"). (None,
+    None) unless exactly one file is of each kind."""
+    acc = [n for n in names if axes_by_unit(read(n), ACC_UNITS)]
+    gyro = [n for n in names if axes_by_unit(read(n), GYRO_UNITS)]
+    if len(acc) != 1 or len(gyro) != 1 or acc == gyro:
+        return None, None
+    return acc[0], gyro[0]
 
 
 def _phyphox(export: Export, names: list[str], read: Callable[[str], Table], device: str) -> None:

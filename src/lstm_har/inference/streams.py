@@ -33,6 +33,9 @@ USER_ACC = ("useracceleration", "linearacceleration", "linearacc", "linacc")
 GRAVITY = ("gravity", "grav")
 GYRO = ("gyro", "gyr", "gyroscope", "rotationrate", "angularvelocity", "g", "w", "omega",
         "gyrorotation")  # fmt: skip
+ACC_UNITS = ("m/s2", "g")  # as csvfile.unit_of normalises them
+GYRO_UNITS = ("rad/s", "deg/s")
+TIME_UNITS = ("s", "ms", "us", "ns")
 TIME = {"time", "t", "timestamp", "seconds", "sec", "secs", "times", "timeseconds", "elapsed",
         "secondselapsed", "elapsedtime", "ts", "timesincestartinms",
         "accelerometertimestampsincereboot", "timestampsincereboot"}  # fmt: skip
@@ -93,8 +96,24 @@ def axes(table: Table, prefixes: tuple[str, ...]) -> list[str] | None:
     return found
 
 
+def axes_by_unit(table: Table, units: tuple[str, ...]) -> list[str] | None:
+    """The x, y, z columns told by the unit their names carry, whatever the words before it:
+    phyphox writes its headers in the phone's language ("Beschleunigung x (m/s^2)"), its
+    units as they are. One column per axis, else None."""
+    found: list[str] = []
+    for axis in "xyz":
+        hits = [c for c in table.columns if unit_of(c) in units and normalise(c).endswith(axis)]
+        if len(hits) != 1:
+            return None
+        found.append(hits[0])
+    return found
+
+
 def _time(table: Table) -> tuple[np.ndarray | None, str | None]:
     hits = [c for c in table.columns if normalise(c) in TIME]
+    if not hits:  # named in another language ("Zeit (s)"): the one column in a unit of time
+        timed = [c for c in table.columns if unit_of(c) in TIME_UNITS]
+        hits = timed if len(timed) == 1 else []
     if not hits:
         return None, None
     # Sensor Logger writes both: ns since the epoch, and seconds_elapsed
@@ -119,6 +138,10 @@ def single_stream(table: Table) -> Stream:
         columns = axes(table, prefixes)
         if columns is not None:
             return _stream(table, columns)
+    for units in (ACC_UNITS, GYRO_UNITS):
+        columns = axes_by_unit(table, units)
+        if columns is not None:
+            return _stream(table, columns)
     raise DataError(f"{table.name}: no x, y, z columns (expected e.g. x, y, z or acc_x...); "
                     f"found: {', '.join(clip(c) for c in table.columns[:12])}")  # fmt: skip
 
@@ -126,7 +149,7 @@ def single_stream(table: Table) -> Stream:
 def table_export(table: Table) -> Export:
     """One CSV holding accelerometer and gyroscope columns (and perhaps gravity)."""
     names = {normalise(c) for c in table.columns}
-    gyro_cols = axes(table, GYRO)
+    gyro_cols = axes(table, GYRO) or axes_by_unit(table, GYRO_UNITS)
     gyro = None if gyro_cols is None else _stream(table, gyro_cols)
     if {"useraccelerationx", "gravityx"} <= names:  # Core Motion: MotionSense, many iOS apps
         user = _stream(table, axes(table, ("useracceleration",)) or [], "g")
@@ -136,7 +159,7 @@ def table_export(table: Table) -> Export:
         note = "Core Motion: g, iOS signs, 50 Hz if untimed"
         return Export("Core Motion CSV (MotionSense layout)", user, gyro, grav, ios_signs=True,
                       rate_hz=50.0, notes=[note])  # fmt: skip
-    acc_cols = axes(table, ACC)
+    acc_cols = axes(table, ACC) or axes_by_unit(table, ACC_UNITS)
     app = "CSV"
     if "accelerometeraccelerationx" in names:
         app = "SensorLog (iOS)"

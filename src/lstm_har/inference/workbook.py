@@ -6,8 +6,10 @@ the files (``Accelerometer``, ``Gyroscope``…), a header row of text cells, the
 the text ``NaN`` where a column is shorter than its set's longest; then two sheets laid out
 as the zip's ``meta/device.csv`` and ``meta/time.csv``, ``Metadata Device`` and ``Metadata
 Time``. Newer versions write ``.xlsx`` (a minimal writer of their own: inline strings, no
-cell references); older Android versions wrote a legacy ``.xls``, whose sheets end at 65,536
-rows.
+cell references); older ones wrote a legacy ``.xls`` (Android with Apache POI, iOS with
+xlslib, which leaves blank the cells a shorter column lacks), whose sheets end at 65,536
+rows. Sheet and column names are in the phone's language, as the CSV files' are
+(``streams.axes_by_unit``).
 
 Parsed by python-calamine, the Rust reader pandas calls with ``engine="calamine"``: two
 sheets of 900,000 rows in 8.9 s, where openpyxl's streaming reader takes 55 s
