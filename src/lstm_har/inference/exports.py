@@ -271,19 +271,7 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
         export.no_gravity = (f"{where}: {main} has gravity removed; use "
                              "TotalAcceleration.csv, or give Gravity.csv beside it")  # fmt: skip
     if sensor_logger:
-        export.local_start = _export_name_time(where, names)
-        if meta is not None:
-            ios = _sensor_logger_ios(read(meta))
-            export.time_zone = _first(read(meta), "timezone")
-            export.app = "Sensor Logger (iOS)" if ios else "Sensor Logger (Android)"
-        elif acc_raw is not None:
-            ios = _ios_from_raw(single_stream(read(acc_raw)))
-            platform = "iOS" if ios else "Android"
-            export.app = f"Sensor Logger ({platform}, from its raw accelerometer)"
-        else:
-            ios = False
-            export.app = "Sensor Logger (platform unknown: Android axes assumed)"
-        export.ios_signs = ios
+        _sensor_logger(export, names, where, read, meta, acc_raw)
     elif device is not None:
         _phyphox(export, names, read, device)
     used = [n for n in (main, gravity if export.gravity else None, gyro) if n]
@@ -304,6 +292,26 @@ def _by_units(names: list[str], read: Callable[[str], Table]) -> tuple[str | Non
     if len(acc) != 1 or len(gyro) != 1 or acc == gyro:
         return None, None
     return acc[0], gyro[0]
+
+
+def _sensor_logger(export: Export, names: list[str], where: str, read: Callable[[str], Table],
+                   meta: str | None, acc_raw: str | None) -> None:  # fmt: skip
+    """What Sensor Logger's files say: the platform (from ``Metadata.csv``, else from the raw
+    accelerometer's unit: iOS acceleration reads minus Android's), the time zone, and the
+    local start its export is named by."""
+    export.local_start = _export_name_time(where, names)
+    if meta is not None:
+        ios = _sensor_logger_ios(read(meta))
+        export.time_zone = _first(read(meta), "timezone")
+        export.app = "Sensor Logger (iOS)" if ios else "Sensor Logger (Android)"
+    elif acc_raw is not None:
+        ios = _ios_from_raw(single_stream(read(acc_raw)))
+        platform = "iOS" if ios else "Android"
+        export.app = f"Sensor Logger ({platform}, from its raw accelerometer)"
+    else:
+        ios = False
+        export.app = "Sensor Logger (platform unknown: Android axes assumed)"
+    export.ios_signs = ios
 
 
 def _phyphox(export: Export, names: list[str], read: Callable[[str], Table], device: str) -> None:
