@@ -3,11 +3,13 @@
 A column is named for what it measures and its axis (``acc_x``, ``Acceleration x (m/s^2)``,
 ``rotationRate.x``, ``GYROSCOPE X (rad/s)``): normalised (``csvfile.normalise``), a prefix from
 ``ACC``, ``USER_ACC``, ``GRAVITY`` or ``GYRO`` plus ``x``, ``y``, ``z``; the time column one
-of ``TIME``. ``single_stream`` reads a file of one sensor (a folder export's), ``table_export``
-a file holding them all:
+of ``TIME``. Where the words are in another language, the unit in the name tells them
+(``axes_by_unit``: "Beschleunigung x (m/s^2)", "Zeit (s)"). ``single_stream`` reads a file of
+one sensor (a folder export's), ``table_export`` a file holding them all:
 
 * **SensorLog** (iOS): ``accelerometerAccelerationX(G)``, ``gyroRotationX(rad/s)``.
 * **AndroSensor**: ``;``-separated, ``ACCELEROMETER X (m/s²)``, ``Time since start in ms``.
+* **Physics Toolbox Sensor Suite**: ``gFx`` (g-force, in g), ``wx`` (rad/s), ``time``.
 * **MotionSense** / Core Motion: ``userAcceleration.x`` + ``gravity.x`` in g (iOS signs),
   ``rotationRate.x`` rad/s, 50 Hz without a time column.
 * Any CSV with a time column and x, y, z columns (units in the header when given).
