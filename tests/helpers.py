@@ -178,8 +178,8 @@ def _java_double(v: float) -> str:
 
 
 def _xlsx_cell(value) -> str:
-    if isinstance(value, str) or value != value:  # text, and NaN (phyphox writes it as text)
-        text = str(value).replace("&", "&amp;").replace("<", "&lt;")
+    if isinstance(value, str) or value != value:  # text, and NaN as Java spells it, as text
+        text = "NaN" if value != value else value.replace("&", "&amp;").replace("<", "&lt;")
         return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     return f"<c><v>{_java_double(value)}</v></c>"
 
