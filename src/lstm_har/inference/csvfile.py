@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
 import stat
 import zipfile
@@ -97,9 +98,8 @@ def read_chunks(source: Source, rows: int = CHUNK_ROWS) -> Iterator[tuple[Table,
     ``read_table`` apply; a last line without a line break is left out of the last chunk.
     """
     name = str(source)
-    size = size_of(source)
     pending: pd.DataFrame | None = None
-    with _opened(source) as raw:
+    with _opened(source) as (raw, size):
         sep, decimal = _check_head(raw.read(MAX_HEADER_BYTES), name)
         raw.seek(0)  # a zip member inflates its first 64 KB again: no more
         tail = _Tail(raw)  # counts the bytes read and keeps the last, for cut_off
@@ -143,16 +143,16 @@ def size_of(source: Source) -> int:
 
 
 @contextlib.contextmanager
-def _opened(source: Source) -> Iterator[IO[bytes]]:
-    """The file or member, open for reading in binary; one that is missing or not a
-    regular file (a folder, a pipe) is a ``DataError`` naming it."""
+def _opened(source: Source) -> Iterator[tuple[IO[bytes], int]]:
+    """The file or member, open for reading in binary, and its size (``size_of``); one that
+    is missing or not a regular file (a folder, a pipe) is a ``DataError`` naming it."""
     if isinstance(source, Path):
         _regular_file(source)
         with source.open("rb") as f:
-            yield f
+            yield f, os.fstat(f.fileno()).st_size
         return
     with _archive(source) as archive, archive.open(source.name) as member:
-        yield member
+        yield member, archive.getinfo(source.name).file_size
 
 
 @contextlib.contextmanager

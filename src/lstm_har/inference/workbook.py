@@ -69,8 +69,8 @@ class Workbook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.notes: list[str] = []
-        _check_size(path)
         self._legacy = not zipfile.is_zipfile(path)  # an .xls: BIFF8, no zip
+        _check_size(path, self._legacy)
         try:
             self._book = CalamineWorkbook.from_path(path)
         except (CalamineError, OSError, ValueError) as e:  # calamine raises ValueError too
@@ -120,10 +120,10 @@ class Workbook:
         return Table(where, columns, frame)
 
 
-def _check_size(path: Path) -> None:
+def _check_size(path: Path, legacy: bool) -> None:
     """Refuse a workbook larger than is parsed whole (``MAX_PART_BYTES``, ``MAX_XLS_BYTES``)
-    or a corrupt .xlsx, before calamine reads it."""
-    if not zipfile.is_zipfile(path):
+    or a corrupt .xlsx, before calamine reads it; ``legacy``: an .xls, not a zip."""
+    if legacy:
         size = path.stat().st_size
         if size > MAX_XLS_BYTES:
             raise DataError(f"{path}: {size / 2**20:.3g} MB is more than an .xls workbook is "
