@@ -226,16 +226,14 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
         return found[0] if found else None
 
     meta = pick("metadata")
-    device = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
-        "metadevice")), None)  # fmt: skip
+    device = _meta_file(names, "device")
     data = [n for n in names if Path(n).parent.name != "meta" and n != meta]
     if len(data) == 1 and recording_tag(Path(data[0]).stem) is None:
         # one table named for no sensor: phyphox's own experiments ("Raw Data.csv", one sensor)
         export = table_export(read(data[0]))
         if device is not None:
             _phyphox(export, names, read, device)
-        export.notes.append(f"{'sheet' if sheets else 'file'}: "
-                            f"{sheets[data[0]] if sheets else Path(data[0]).name}")  # fmt: skip
+        export.notes.append(_shown([data[0]], sheets))
         return export
     total = pick("totalacceleration")
     user = pick("linearacceleration", "useracceleration")
@@ -275,11 +273,22 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
     elif device is not None:
         _phyphox(export, names, read, device)
     used = [n for n in (main, gravity if export.gravity else None, gyro) if n]
-    shown = "files: " + ", ".join(Path(n).name for n in used)
-    if sheets is not None:
-        shown = "sheets: " + ", ".join(sheets[n] for n in used)
-    export.notes = [*notes, shown]
+    export.notes = [*notes, _shown(used, sheets)]
     return export
+
+
+def _shown(used: list[str], sheets: dict[str, str] | None) -> str:
+    """The files read, for the summary: by their names, or a workbook's by its sheets'."""
+    if sheets is not None:
+        return "sheets: " + ", ".join(sheets[n] for n in used)
+    return "files: " + ", ".join(Path(n).name for n in used)
+
+
+def _meta_file(names: list[str], which: str) -> str | None:
+    """phyphox's ``meta/{which}.csv`` among ``names`` (a workbook's metadata sheet stands
+    for one), wherever the export put its ``meta`` folder."""
+    return next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
+        "meta" + which)), None)  # fmt: skip
 
 
 def _by_units(names: list[str], read: Callable[[str], Table]) -> tuple[str | None, str | None]:
@@ -318,8 +327,7 @@ def _phyphox(export: Export, names: list[str], read: Callable[[str], Table], dev
     """What phyphox's ``meta/`` files (or metadata sheets) say: the brand (iOS or not), the
     clock at each START and the UTC offset, and its units, m/s^2 and rad/s on every platform."""
     export.app = "phyphox" + (" (iOS)" if _phyphox_brand(read(device)) == "apple" else "")
-    clock = next((n for n in names if normalise(str(Path(n).with_suffix(""))).endswith(
-        "metatime")), None)  # fmt: skip
+    clock = _meta_file(names, "time")
     if clock is not None:
         times = read(clock)
         text = _first(times, "systemtimetext") or ""

@@ -39,7 +39,7 @@ import scipy.signal
 from .._files import cache_dir
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
-from .csvfile import CHUNK_ROWS, Source, Table, read_chunks, size_of
+from .csvfile import CHUNK_ROWS, Source, read_chunks, size_of
 from .exports import open_export
 from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
@@ -154,7 +154,7 @@ class LongRecording:
         template = self.template
         assert template is not None
         for table, done in read_chunks(self.path, self.chunk_rows):
-            acc = _timed_stream(table)
+            acc = _timed(single_stream(table))
             assert acc.t is not None
             span = float(acc.t[0]), float(acc.t[-1])
             g = gyro.over(*span)
@@ -217,12 +217,8 @@ class _Spill:
             yield Piece(segment, start_s, samples)
 
 
-def _timed_stream(table: Table) -> Stream:
-    """One sensor's chunk, which must have times to be put beside the others'."""
-    return _timed(single_stream(table))
-
-
 def _timed(stream: Stream) -> Stream:
+    """One sensor's stream, which must have times to be put beside the others'."""
     if stream.t is None:
         raise DataError(f"{stream.name}: no time column; a recording in one file per sensor "
                         "is read in chunks by its times, so each file needs one")  # fmt: skip
@@ -249,7 +245,7 @@ class _Follower:
             table = next(self._chunks, None)
             if table is None:
                 break
-            stream = _timed_stream(table[0])
+            stream = _timed(single_stream(table[0]))
             assert stream.t is not None
             self._head = self._head or stream
             t = np.concatenate([self._t[-1:], stream.t])
