@@ -53,7 +53,8 @@ def report(path: Path, predictor: Predictor) -> list[str]:
     ranked = sorted(per_class.items(), key=lambda kv: -kv[1])
     shares = ", ".join(f"{name} {100 * s / total:.0f} %" for name, s in ranked if s)
     lines = [f"READ     {recording.summary}"]
-    lines += [f"         warning: {w}" for w in recording.warnings]
+    doubts = [] if preds.calibration is None else preds.calibration.warnings
+    lines += [f"         warning: {w}" for w in recording.warnings + doubts]
     lines.append(f"         {total / 60:.1f} min: {shares}")
     return lines
 

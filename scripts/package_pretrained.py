@@ -147,7 +147,9 @@ or more without any body motion is `NOT_WORN` (README "Smoothing").
   the recording's own upright pose (its median gravity while walking) and placement (how
   much walking moves the phone: the pocket above 0.2 g). A recording needs about 8 s of
   walking for both; without it, the training subjects' upright pose and the waist stand in
-  (`lstm-har predict` warns; `--placement` overrides). Hand, wrist and bag are untested.
+  (`lstm-har predict` warns; `--placement` overrides). Hand, wrist and bag are untested:
+  where the screen lay within 45° of level while the wearer moved (a hand holding the phone
+  to be read, a bag), `lstm-har predict` warns that the labels may be wrong.
 * The placement is a threshold on how much walking moves the phone, and a gentle walker's
   pocket can read as a waist (two of MotionSense's eight test subjects, at 0.193 and
   0.196 g). The model was trained with the placement flipped for a fifth of its windows

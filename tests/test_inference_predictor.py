@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -362,6 +363,44 @@ def test_predict_cli_says_the_placement(any_orientation_run, tmp_path, rng, caps
     assert "placement: waist (walking moves it 0.1" in capsys.readouterr().err
     assert main([*args, "--placement", "pocket"]) == 0
     assert "placement: pocket (given)" in capsys.readouterr().err
+
+
+def test_predict_warns_of_a_phone_carried_flat(any_orientation_run, tmp_path, rng, capsys):
+    from scipy.spatial.transform import Rotation
+
+    from lstm_har.signal.calibration import FLAT_SCREEN_DEG, screen_tilt
+
+    samples = walk_then_sit(rng)  # walking upright: gravity (1, -0.2, 0) g
+    said, tilt = {}, {}
+    for name, degrees in {"upright": 0.0, "tilted": 40.0, "flat": 87.0}.items():
+        # turned about y, gravity going from x toward z: the screen toward level
+        rotation = Rotation.from_euler("y", -degrees, degrees=True).as_matrix()
+        turned = np.concatenate([samples[:, :3] @ rotation.T, samples[:, 3:] @ rotation.T], 1)
+        tilt[name] = screen_tilt(rotation @ [1.0, -0.2, 0.0])
+        frame = pd.DataFrame(turned, columns=["ax", "ay", "az", "gx", "gy", "gz"])
+        frame.insert(0, "time", np.arange(len(frame)) / 50)
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        assert main(["predict", str(tmp_path / f"{name}.csv"), "--model",
+                     str(any_orientation_run)]) == 0  # fmt: skip
+        said[name] = capsys.readouterr().err
+    assert tilt["flat"] < FLAT_SCREEN_DEG < tilt["tilted"] < tilt["upright"]
+    assert "lay flat" not in said["upright"] and "lay flat" not in said["tilted"]
+    found = re.search(r"warning: the phone lay flat while you moved \(screen up, (\d+)° from "
+                      "level", said["flat"])  # fmt: skip
+    assert found and abs(int(found[1]) - tilt["flat"]) <= 1.5  # the median gravity's, near it
+    assert said["flat"].count("these labels may be wrong") == 1
+
+
+def test_calibration_says_what_to_doubt():
+    from lstm_har.inference import Calibration
+
+    def said(upright, own=True):
+        return Calibration(np.array(upright, dtype=np.float32), own, pocket=False).warnings
+
+    assert said([0.98, -0.2, 0.1]) == [] and said([0.0, 0.8, 0.6]) == []  # 53° from level
+    assert "moves too little" in said([1.0, 0.0, 0.0], own=False)[0]  # the default: no doubt
+    assert "(screen down, 0° from level" in said([0.0, 0.0, -1.0])[0]
+    assert "(screen up, 8° from level" in said([0.1, 0.1, 1.0])[0]
 
 
 def test_smoothed_stream_equals_batch_a_minute_behind(tiny_run, rng):

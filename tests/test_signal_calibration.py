@@ -15,6 +15,7 @@ from lstm_har.signal.calibration import (
     motion,
     recording_pocket,
     recording_upright,
+    screen_tilt,
 )
 from lstm_har.signal.filters import CHANNELS
 
@@ -124,3 +125,13 @@ def test_frame_inputs_carry_the_reference_and_placement(rng):
     want = np.array([[0.9, 0.1, 0.0], [1.0, 0, 0], [0.8, 0.2, 0.1]], dtype=np.float32)
     np.testing.assert_array_equal(x[:, 0, 9:12], want)  # copied: exact
     assert (x[:, :, 12] == np.array([1.0, 0.0, 1.0])[:, None]).all()
+
+
+def test_screen_tilt_is_the_screens_angle_from_level_whichever_side_faces_up():
+    assert screen_tilt(np.array([1.0, 0.0, 0.0])) == pytest.approx(90.0)  # upright on a belt
+    assert screen_tilt(np.array([0.0, -1.0, 0.0])) == pytest.approx(90.0)  # upside down, pocket
+    assert screen_tilt(np.array([0.0, 0.0, 0.98])) == pytest.approx(0.0)  # flat, screen up
+    assert screen_tilt(np.array([0.0, 0.0, -1.0])) == pytest.approx(0.0)  # flat, screen down
+    s, c = np.sin(np.radians(30)), np.cos(np.radians(30))
+    assert screen_tilt(np.array([0.0, 2 * c, 2 * s])) == pytest.approx(60.0)  # any length
+    assert screen_tilt(np.array([s, 0.0, -c])) == pytest.approx(30.0)  # held up to be read

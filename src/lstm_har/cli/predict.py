@@ -159,10 +159,9 @@ def _summary(preds: Any, summary: str, warnings: list[str]) -> list[str]:
     """What was read, the calibration used, warnings, and time per activity, most first."""
     lines = [summary, *(f"warning: {w}" for w in warnings)]
     c = preds.calibration
-    if c is not None and not c.own:
-        lines.append("warning: the recording moves too little to find its upright pose; "
-                     "calibrating with the model's default")  # fmt: skip
-    elif c is not None:
+    if c is not None:
+        lines += [f"warning: {w}" for w in c.warnings]
+    if c is not None and c.own:
         x, y, z = c.upright.tolist()
         mirrored = ", y mirrored (phone worn the other way round)" if c.mirrored else ""
         lines.insert(1, f"calibrated: upright gravity ({x:.2f}, {y:.2f}, {z:.2f}) g{mirrored}")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..checkpoint import ModelSpec
+from ..signal.calibration import FLAT_SCREEN_DEG, screen_tilt
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW
 from ..signal.posture import posture_odds
 from ..signal.smoothing import sustained, viterbi
@@ -42,6 +43,20 @@ class Calibration:
     @property
     def placement(self) -> str | None:
         return None if self.pocket is None else ("pocket" if self.pocket else "waist")
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a person should doubt about this reference, one sentence each."""
+        if not self.own:
+            return ["the recording moves too little to find its upright pose; calibrating "
+                    "with the model's default"]  # fmt: skip
+        tilt = screen_tilt(self.upright)
+        if tilt >= FLAT_SCREEN_DEG:
+            return []
+        side = "up" if self.upright[2] > 0 else "down"  # Android's signs: +z reads up
+        return [f"the phone lay flat while you moved (screen {side}, {tilt:.0f}° from level: in "
+                "a hand or a bag?), where the models know a phone upright on the waist or in a "
+                "trouser pocket; these labels may be wrong"]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,10 @@ plus the upright reference itself and where the phone is worn. The model turns e
 what survives any rotation of the phone: components along the upright and the length of what
 is left across it. Walking moves a phone in a trouser pocket 2-4 times more than one on the
 waist, so the same moving windows tell the placement (``pocket``): the median over them of
-``motion``, the std of |body_acc| over a window.
+``motion``, the std of |body_acc| over a window. What the reference cannot turn away is a
+placement no training window had: a phone whose screen lay near level while its wearer moved
+(``screen_tilt`` under ``FLAT_SCREEN_DEG``), held in the hand or carried in a bag, is read as
+if it were on a belt or in a pocket, and its labels are to be doubted.
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ FRAME_CHANNELS = CHANNELS + ("upright_x", "upright_y", "upright_z", "pocket")
 # Training subjects only, per subject: UCI HAR's 21 (waist) 0.095-0.175 g, MotionSense 1-16
 # (trouser pocket) 0.22-0.42 g (benchmarks/bench_orientations.py --placement prints them).
 POCKET_MOTION_G = 0.2
+# Least tilt of the screen from level (deg, ``screen_tilt``) while moving, over the training
+# recordings: UCI HAR's 42 training and validation ones 63.4 (waist), MotionSense 1-16 79.0
+# (trouser pocket); a phone against the body stands as upright as its wearer. Below this the
+# phone lay flat while its wearer moved, as a hand holds it to be read or a bag carries it:
+# no training window was recorded so (two of the real exports checked were, at 1-2 deg).
+FLAT_SCREEN_DEG = 45.0
 _ACC_Y = [CHANNELS.index("body_acc_y"), CHANNELS.index("total_acc_y")]
 _TOTAL = slice(CHANNELS.index("total_acc_x"), CHANNELS.index("total_acc_z") + 1)
 _BODY = slice(CHANNELS.index("body_acc_x"), CHANNELS.index("body_acc_z") + 1)
@@ -97,6 +106,14 @@ def recording_pocket(windows: np.ndarray) -> bool | None:
     """Whether one recording's phone was in a pocket (None: it moved too little to tell)."""
     reference = upright_reference(moving_gravity(windows))
     return None if reference is None else bool(reference[3] > POCKET_MOTION_G)
+
+
+def screen_tilt(upright: np.ndarray) -> float:
+    """Degrees between the screen and level when gravity reads ``upright`` ``(3,)`` in the
+    phone's axes: 90 with the phone upright (as on a belt or in a pocket), 0 lying flat."""
+    u = np.asarray(upright, dtype=np.float64)
+    cos = abs(u[2]) / max(float(np.linalg.norm(u)), 1e-12)  # |cos| of gravity's angle to z
+    return float(np.degrees(np.arccos(min(cos, 1.0))))
 
 
 def default_upright(uprights: np.ndarray) -> np.ndarray:
