@@ -112,6 +112,8 @@ def test_cli_export_and_onnx_engine(tiny_run, tmp_path, capsys):
         captured = capsys.readouterr()
         outs[engine] = json.loads(captured.out)
         assert "windows" in captured.err  # the summary goes to stderr beside stdout data
+        assert outs[engine]["read"] in captured.err and outs[engine]["read"].startswith("read")
+        assert all(f"warning: {w}" in captured.err for w in outs[engine]["warnings"])
     a = pd.DataFrame(outs["torch"]["windows"])
     b = pd.DataFrame(outs["onnx"]["windows"])
     terms = model_terms(Classifier.load(tiny_run).spec)
@@ -389,6 +391,10 @@ def test_predict_warns_of_a_phone_carried_flat(any_orientation_run, tmp_path, rn
                       "level", said["flat"])  # fmt: skip
     assert found and abs(int(found[1]) - tilt["flat"]) <= 1.5  # the median gravity's, near it
     assert said["flat"].count("these labels may be wrong") == 1
+    assert main(["predict", str(tmp_path / "flat.csv"), "--model", str(any_orientation_run),
+                 "--format", "json"]) == 0  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["placement"] == "waist" and [w for w in doc["warnings"] if "lay flat" in w]
 
 
 def test_calibration_says_what_to_doubt():

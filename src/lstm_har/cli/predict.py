@@ -105,9 +105,13 @@ def run_predict(args: argparse.Namespace) -> int:
                      recording.time_zone)  # fmt: skip
     tables = {args.bouts: bouts, args.summary: summary}
     extra = {path: write_table(make(preds, clock), path) for path, make in tables.items() if path}
+    c = preds.calibration
+    warnings = recording.warnings + ([] if c is None else c.warnings)
     if args.format == "json":
         table = preds.to_frame().to_dict(orient="records")
-        doc = {"classes": list(preds.classes), "time_per_class_s": preds.time_per_class(),
+        doc = {"read": recording.summary, "warnings": warnings,
+               "placement": None if c is None else c.placement,
+               "classes": list(preds.classes), "time_per_class_s": preds.time_per_class(),
                "windows": table}  # fmt: skip
         text = json.dumps(doc, indent=1) + "\n"
     else:
@@ -124,7 +128,7 @@ def run_predict(args: argparse.Namespace) -> int:
         atomic_write(Path(args.out), text.encode())
     else:
         sys.stdout.write(text)
-    for line in _summary(preds, recording.summary, recording.warnings):
+    for line in _summary(preds, recording.summary, warnings):
         print(line, file=sys.stderr if not args.out else sys.stdout)
     return 0
 
@@ -159,8 +163,6 @@ def _summary(preds: Any, summary: str, warnings: list[str]) -> list[str]:
     """What was read, the calibration used, warnings, and time per activity, most first."""
     lines = [summary, *(f"warning: {w}" for w in warnings)]
     c = preds.calibration
-    if c is not None:
-        lines += [f"warning: {w}" for w in c.warnings]
     if c is not None and c.own:
         x, y, z = c.upright.tolist()
         mirrored = ", y mirrored (phone worn the other way round)" if c.mirrored else ""
