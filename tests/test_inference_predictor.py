@@ -397,6 +397,23 @@ def test_predict_warns_of_a_phone_carried_flat(any_orientation_run, tmp_path, rn
     assert doc["placement"] == "waist" and [w for w in doc["warnings"] if "lay flat" in w]
 
 
+def test_a_stream_says_what_it_reads_against(any_orientation_run, tiny_run, rng):
+    flat = walk_then_sit(rng)[:, [2, 1, 0, 5, 4, 3]]  # x and z swapped: the screen level
+    predictor = Predictor.from_model(any_orientation_run, engine="torch")
+    stream = predictor.recognizer()
+    assert not stream.calibration.own and stream.calibration.warnings[0].startswith("the rec")
+    for i in range(0, len(flat), 333):
+        stream.push(flat[i : i + 333])
+    batch = predictor.predict(flat).calibration
+    got = stream.calibration  # every window seen: the median of the same moving windows
+    np.testing.assert_allclose(got.upright, batch.upright, atol=1e-6)
+    assert got.own and got.placement == batch.placement and got.warnings == batch.warnings
+    assert "lay flat" in got.warnings[0]
+    fixed = predictor.recognizer(np.array([1.0, 0.0, 0.0]), pocket=True).calibration
+    assert fixed.own and fixed.placement == "pocket" and fixed.warnings == []
+    assert Predictor.from_model(tiny_run).recognizer().calibration is None  # reads no pose
+
+
 def test_calibration_says_what_to_doubt():
     from lstm_har.inference import Calibration
 

@@ -257,6 +257,8 @@ class Recognizer:
     replaces the model's default; either way the chunking does not change the predictions.
     An any-orientation model takes ``pocket`` with a fixed ``upright``, else the placement
     the stream's moving windows so far tell (the waist until there are enough).
+    ``calibration`` is what the newest window was read against, with its ``warnings`` (a
+    phone carried flat, a stream that has not yet moved enough to have its own pose).
 
     Smoothed streaming (``lag``, in windows; ``SMOOTH_LAG`` = 47 is 60 s): each window is
     decided ``lag`` windows after it arrived, by the model's HMM (``FixedLagViterbi``) and
@@ -298,6 +300,23 @@ class Recognizer:
     @property
     def classes(self) -> tuple[str, ...]:
         return self.predictor.classes
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """What the newest window was read against (the fixed reference, or the stream's so
+        far), with its ``warnings``; None for a model that reads no upright pose."""
+        default = self.predictor.spec.upright()
+        if default is None:
+            return None
+        any_orientation = self.predictor.spec.any_orientation
+        if self.upright is not None:
+            return Calibration(np.asarray(self.upright, dtype=np.float32), True,
+                               self.pocket if any_orientation else None)  # fmt: skip
+        so_far = self._tracker.current  # (4,) upright xyz, motion; NaN: too few yet
+        own = bool(np.isfinite(so_far).all())
+        pocket = bool(so_far[3] > POCKET_MOTION_G) if any_orientation else None
+        return Calibration(so_far[:3] if own else default, own, pocket,
+                           float(so_far[3]) if own and any_orientation else None)  # fmt: skip
 
     def push(self, samples: np.ndarray) -> Predictions:
         raw = self._classify(samples)

@@ -211,3 +211,8 @@ class UprightTracker:
         if len(out):
             self._current = out[-1].copy()
         return out
+
+    @property
+    def current(self) -> np.ndarray:
+        """``(4,)`` the reference after the windows so far (NaN while there are too few)."""
+        return self._current.copy()
