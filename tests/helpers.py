@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from pathlib import Path
 
@@ -140,6 +141,26 @@ def write_sensor_logger(root: Path, t, acc, gyro, *, platform="android", split=F
         f"3,test,2024-01-01_00-00-00,{platform},1.30.0,20\n"
     )
     return root
+
+
+def write_sqlite(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """A database of ``tables`` by name, as pandas writes them (integers INTEGER, floats
+    REAL, text TEXT): the layout Sensor Logger's documentation reads its SQLite export in."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        for name, frame in tables.items():
+            frame.to_sql(name, db, index=False)
+        db.commit()
+    return path
+
+
+def write_sensor_logger_sqlite(path: Path, t, acc, gyro, **kwargs) -> Path:
+    """Sensor Logger's SQLite export: a table per sensor, laid out as its CSV files are
+    (``write_sensor_logger``'s, with its ``platform`` and ``split``)."""
+    folder = write_sensor_logger(path.parent / f"{path.stem}-csv", t, acc, gyro, **kwargs)
+    tables = {p.stem: pd.read_csv(p) for p in sorted(folder.glob("*.csv")) if p.stat().st_size}
+    return write_sqlite(path, tables)
 
 
 def write_phyphox(root: Path, t, acc, gyro, *, custom=False, brand="samsung", sep=",",
@@ -351,6 +372,10 @@ FORMATS = {
                                                                 platform="ios", split=True),
     "sensor-logger-zip": lambda p, t, a, w: zip_folder(write_sensor_logger(p / "sl", t, a, w),
                                                        p / "export.zip"),
+    "sensor-logger-sqlite": lambda p, t, a, w: write_sensor_logger_sqlite(p / "rec.sqlite", t, a,
+                                                                          w),
+    "sensor-logger-ios-sqlite": lambda p, t, a, w: write_sensor_logger_sqlite(
+        p / "rec.sqlite", t, a, w, platform="ios", split=True),
     "phyphox": lambda p, t, a, w: write_phyphox(p / "ph", t, a, w),
     "phyphox-custom-zip": lambda p, t, a, w: zip_folder(
         write_phyphox(p / "ph", t, a, w, custom=True, brand="Apple"), p / "ph.zip"),

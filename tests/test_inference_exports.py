@@ -14,6 +14,7 @@ from helpers import (
     write_phyphox,
     write_phyphox_excel,
     write_sensor_logger,
+    write_sqlite,
     write_xls,
     write_xlsx,
     zip_folder,
@@ -40,6 +41,8 @@ def walk_then_sit(seconds: float = 40.0, rate: float = 50.0):
 
 
 APPS = {"sensor-logger-android": "Sensor Logger (Android)",
+        "sensor-logger-sqlite": "Sensor Logger (Android)",
+        "sensor-logger-ios-sqlite": "Sensor Logger (iOS)",
         "sensor-logger-ios": "Sensor Logger (iOS)", "phyphox": "phyphox",
         "phyphox-custom-zip": "phyphox (iOS)", "sensorlog": "SensorLog",
         "androsensor": "AndroSensor", "motionsense": "Core Motion"}  # fmt: skip
@@ -182,6 +185,50 @@ def test_sensor_logger_json_reads_as_its_folder(tmp_path, capsys, monkeypatch):
     assert "not a JSON array of records" in capsys.readouterr().err
     monkeypatch.setattr(exports, "MAX_JSON_BYTES", 1000)
     assert main(["predict", str(path)]) == 2
+    assert "export the recording as zip (CSV) instead" in capsys.readouterr().err
+
+
+def test_sensor_logger_sqlite_reads_as_its_folder(tmp_path, capsys, monkeypatch):
+    import contextlib
+    import sqlite3
+
+    import pandas as pd
+
+    from lstm_har.inference import database
+
+    t, acc, gyro = walk_then_sit()
+    folder = write_sensor_logger(tmp_path / "2023-11-14_23-13-20", t, acc, gyro, platform="ios",
+                                 split=True)  # fmt: skip
+    frames = {p.stem: pd.read_csv(p, dtype=str)  # Sensor Logger's JSON keeps values as text
+              for p in sorted(folder.glob("*.csv")) if p.stat().st_size}  # fmt: skip
+    whole = read_recording(folder)
+    stacked = pd.concat([f.assign(sensor=name) for name, f in frames.items()])
+    one_table = write_sqlite(tmp_path / "records", {"records": stacked})  # and no suffix
+    for path in (write_sqlite(tmp_path / "text.sqlite", frames), one_table):  # values as TEXT
+        mine = read_recording(path)
+        assert "SQLite database" in mine.summary and "Sensor Logger (iOS)" in mine.summary
+        assert "tables: Accelerometer, Gravity, Gyroscope" in mine.summary, mine.summary
+        np.testing.assert_array_equal(mine.samples, whole.samples)
+    gyro_csv = write_generic(tmp_path / "g.csv", t, acc, gyro)
+    bad = dict(frames, Gyroscope=frames["Gyroscope"].assign(x="1,5"))
+    cases = {
+        tmp_path / "broken.sqlite": "not a readable SQLite database",
+        tmp_path / "none.sqlite": "an SQLite database without tables",
+        write_sqlite(tmp_path / "bad.sqlite", bad): "non-numeric value '1,5' in column 'x'",
+        write_sqlite(tmp_path / "empty.sqlite", dict(frames, Gyroscope=frames["Gyroscope"][:0])):
+            "an empty table",
+    }  # fmt: skip
+    (tmp_path / "broken.sqlite").write_bytes(database.SQLITE_MAGIC + b"not a database" * 10)
+    with contextlib.closing(sqlite3.connect(tmp_path / "none.sqlite")) as db:
+        db.executescript("CREATE TABLE t (x); DROP TABLE t;")  # a database, its tables gone
+    for path, message in cases.items():
+        assert main(["predict", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (path.name, err)
+    assert main(["predict", str(tmp_path / "text.sqlite"), "--gyro", str(gyro_csv)]) == 2
+    assert "a database is given alone, without --gyro" in capsys.readouterr().err
+    monkeypatch.setattr(database, "MAX_SQLITE_BYTES", 1 << 10)  # refused before any query
+    assert main(["predict", str(tmp_path / "text.sqlite")]) == 2
     assert "export the recording as zip (CSV) instead" in capsys.readouterr().err
 
 

@@ -17,9 +17,10 @@ def add_parser(sub: Any) -> None:
         "recording",
         metavar="RECORDING",
         help="what a phone app exported: a CSV, a folder or a zip (Sensor Logger, also its "
-        "JSON; phyphox, also its Excel workbook; SensorLog, AndroSensor, Physics Toolbox, Core "
-        "Motion, or any CSV with time, acc and gyro x/y/z), or one file of a folder export "
-        "(the rest of its recording beside it is found); or the accelerometer CSV with --gyro",
+        "JSON or SQLite; phyphox, also its Excel workbook; SensorLog, AndroSensor, Physics "
+        "Toolbox, Core Motion, or any CSV with time, acc and gyro x/y/z), or one file of a "
+        "folder export (the rest of its recording beside it is found); or the accelerometer "
+        "CSV with --gyro",
     )
     predict.add_argument("--gyro", help="gyroscope CSV when RECORDING holds the accelerometer")
     predict.add_argument(

@@ -14,6 +14,8 @@ Formats, each from its own documentation and real exports:
   CSV choices (comma, tab or semicolon; decimal point or comma: ``csvfile`` tells them
   apart), or its Excel export (``.xlsx``, or an old version's ``.xls``), the default, whose
   sheets are read as the zip's files (``workbook``).
+* **Sensor Logger's SQLite export**: a table per sensor, read as the folder's files
+  (``database``; from its documentation only).
 * **Sensor Logger's JSON export**: one array of records, each ``{"sensor": "Gyroscope",
   "time": "…", "seconds_elapsed": "…", "z": "…", …}``, read as the folder of its sensors
   would be (parsed whole, so up to ``MAX_JSON_BYTES``).
@@ -45,6 +47,7 @@ import pandas as pd
 from .._files import read_member
 from ..errors import DataError
 from .csvfile import Member, Table, clip, normalise, read_chunks, read_table
+from .database import Database, is_sqlite
 from .streams import (
     ACC,
     ACC_UNITS,
@@ -55,6 +58,7 @@ from .streams import (
     Stream,
     axes,
     axes_by_unit,
+    by_sensor,
     single_stream,
     table_export,
 )
@@ -82,10 +86,11 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
         return read_table(p, str(p)) if rows is None else next(read_chunks(p, rows))[0]
 
     if gyro_path is not None:
-        book = next((p for p in (path, gyro_path) if is_workbook(p)), None)
-        if book is not None:
-            raise DataError(f"{book}: an Excel workbook is given alone, without --gyro (its "
-                            "sheets hold each sensor); --gyro pairs two CSV files")  # fmt: skip
+        for p in (path, gyro_path):
+            kind = "an Excel workbook" if is_workbook(p) else "a database" if is_sqlite(p) else ""
+            if kind:
+                raise DataError(f"{p}: {kind} is given alone, without --gyro (it holds each "
+                                "sensor); --gyro pairs two CSV files")  # fmt: skip
         acc, gyro = (single_stream(read(p)) for p in (path, gyro_path))
         return Export("two CSV files", acc, gyro)
     if path.is_dir():
@@ -99,7 +104,9 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
     if path.suffix.lower() == ".json":
         return _json(path)
     if is_workbook(path):
-        return _workbook(path)
+        return _tables(Workbook(path), "Excel workbook")
+    if is_sqlite(path):
+        return _tables(Database(path), "SQLite database")
     if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)):
         return _zip(path, rows)
     table = read(path)
@@ -164,18 +171,19 @@ def _zip(path: Path, rows: int | None = None) -> Export:
         return _folder(names, str(path), read, zipped=True)
 
 
-def _workbook(path: Path) -> Export:
-    """An Excel workbook (phyphox's default export): its sheets read as the CSV files of its
-    zip export would be."""
-    with Workbook(path) as book:
+def _tables(book: Workbook | Database, label: str) -> Export:
+    """A workbook's sheets (phyphox's default export) or a database's tables (Sensor
+    Logger's SQLite export), read as the CSV files of the app's zip export would be."""
+    with book:
         read = functools.cache(book.read)  # parsed once, if asked twice
         if len(book.names) == 1 and not _names_one_sensor(book.names[0], read(book.names[0])):
             export = table_export(read(book.names[0]))
         else:
-            export = _folder(book.names, str(path), read, sheets=book.sheets)
+            export = _folder(book.names, str(book.path), read, sheets=book.sheets,
+                             part=book.TABLES_NAME)  # fmt: skip
         plain = export.app == "CSV"  # no app's layout: a spreadsheet of columns
-        export.notes[:0] = [*([] if plain else ["Excel workbook"]), *book.notes]
-        export.app = "Excel workbook" if plain else export.app
+        export.notes[:0] = [*([] if plain else [label]), *book.notes]
+        export.app = label if plain else export.app
     return export
 
 
@@ -195,25 +203,18 @@ def _json(path: Path) -> Export:
     if "sensor" not in records.columns:
         raise DataError(f"{path}: JSON without a 'sensor' field in its records; Sensor "
                         "Logger's JSON export has one (or give a CSV)")  # fmt: skip
-    named = records["sensor"].map(lambda v: isinstance(v, str))
-    if not named.all():
-        row = int(np.flatnonzero(~named.to_numpy())[0])
-        raise DataError(f"{path}: record {row + 1} names its sensor "
-                        f"{clip(records['sensor'].iloc[row])}, not a name")  # fmt: skip
-    tables = {}
-    for sensor, rows in records.groupby("sensor", sort=False):
-        frame = rows.drop(columns="sensor").dropna(axis=1, how="all").reset_index(drop=True)
-        tables[f"{sensor}.csv"] = Table(f"{path}!{sensor}", tuple(map(str, frame.columns)), frame)
+    tables = by_sensor(records, str(path))
     export = _folder(list(tables), str(path), tables.__getitem__)
     export.notes.insert(0, "JSON export, its records by sensor")
     return export
 
 
 def _folder(names: list[str], where: str, read: Callable[[str], Table],
-            zipped: bool = False, sheets: dict[str, str] | None = None) -> Export:  # fmt: skip
+            zipped: bool = False, sheets: dict[str, str] | None = None,
+            part: str = "sheets") -> Export:  # fmt: skip
     """Sensor Logger or phyphox, from the files' names (one sensor per file); ``zipped``:
     the names are a zip's members, which cannot be given one by one; ``sheets``: they are a
-    workbook's sheets (``workbook.Workbook.sheets``), named so in the summary."""
+    workbook's sheets or a database's tables (``part``), named so in the summary."""
     stems = {name: normalise(Path(name).stem) for name in names}
 
     def pick(*keys: str, without: tuple[str, ...] = ()) -> str | None:
@@ -233,7 +234,7 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
         export = table_export(read(data[0]))
         if device is not None:
             _phyphox(export, names, read, device)
-        export.notes.append(_shown([data[0]], sheets))
+        export.notes.append(_shown([data[0]], sheets, part))
         return export
     total = pick("totalacceleration")
     user = pick("linearacceleration", "useracceleration")
@@ -273,14 +274,15 @@ def _folder(names: list[str], where: str, read: Callable[[str], Table],
     elif device is not None:
         _phyphox(export, names, read, device)
     used = [n for n in (main, gravity if export.gravity else None, gyro) if n]
-    export.notes = [*notes, _shown(used, sheets)]
+    export.notes = [*notes, _shown(used, sheets, part)]
     return export
 
 
-def _shown(used: list[str], sheets: dict[str, str] | None) -> str:
-    """The files read, for the summary: by their names, or a workbook's by its sheets'."""
+def _shown(used: list[str], sheets: dict[str, str] | None, part: str = "sheets") -> str:
+    """The files read, for the summary: by their names, or a workbook's sheets' (a
+    database's tables': ``part``)."""
     if sheets is not None:
-        return "sheets: " + ", ".join(sheets[n] for n in used)
+        return f"{part}: " + ", ".join(sheets[n] for n in used)
     return "files: " + ", ".join(Path(n).name for n in used)
 
 

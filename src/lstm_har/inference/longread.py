@@ -40,6 +40,7 @@ from .._files import cache_dir
 from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ
 from .csvfile import CHUNK_ROWS, Source, read_chunks, size_of
+from .database import is_sqlite
 from .exports import open_export
 from .recording import convert, local_clock
 from .segments import MAX_GAP_S, RATE_TOLERANCE, Piece, gyro_at, interp
@@ -58,9 +59,9 @@ Progress = Callable[[int, int], None]
 
 
 def is_long(path: Path, gyro_path: Path | None = None) -> bool:
-    """A CSV, or a folder or zip with a CSV, too large to read whole (a workbook never is:
-    ``workbook`` refuses one too large to parse)."""
-    if is_workbook(path):
+    """A CSV, or a folder or zip with a CSV, too large to read whole (a workbook or a
+    database never is: ``workbook`` and ``database`` refuse one too large to read)."""
+    if is_workbook(path) or is_sqlite(path):
         return False
     if path.is_dir():
         return any(p.stat().st_size > LONG_FILE_BYTES for p in path.rglob("*.csv"))

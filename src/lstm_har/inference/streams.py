@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..errors import DataError
 from .csvfile import Source, Table, clip, normalise, numeric, unit_of
@@ -186,3 +187,19 @@ def table_export(table: Table) -> Export:
         export.ios_signs = True
         export.acc.unit = export.acc.unit or "g"
     return export
+
+
+def by_sensor(frame: pd.DataFrame, where: str, what: str = "record") -> dict[str, Table]:
+    """Records of several sensors in one ``frame``, told by its ``sensor`` column (Sensor
+    Logger's JSON export), as one table per sensor named as its CSV file would be, columns
+    that sensor leaves empty dropped."""
+    named = frame["sensor"].map(lambda v: isinstance(v, str))
+    if not named.all():
+        row = int(np.flatnonzero(~named.to_numpy())[0])
+        raise DataError(f"{where}: {what} {row + 1} names its sensor "
+                        f"{clip(frame['sensor'].iloc[row])}, not a name")  # fmt: skip
+    tables = {}
+    for sensor, rows in frame.groupby("sensor", sort=False):
+        part = rows.drop(columns="sensor").dropna(axis=1, how="all").reset_index(drop=True)
+        tables[f"{sensor}.csv"] = Table(f"{where}!{sensor}", tuple(map(str, part.columns)), part)
+    return tables

@@ -66,6 +66,8 @@ class Workbook:
     parsed by ``read(name)`` into a ``Table``; ``notes`` says what the reading noticed. A
     context manager: the file is closed on leaving it."""
 
+    TABLES_NAME = "sheets"  # what the summary calls them
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.notes: list[str] = []
