@@ -60,23 +60,31 @@ class Database:
         uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro&immutable=1"
         try:
             self._db = sqlite3.connect(uri, uri=True)
+        except sqlite3.Error as e:
+            raise DataError(f"{path}: cannot be opened ({clip(str(e), 80)})") from None
+        try:
             self._db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
             self._db.execute("PRAGMA trusted_schema = OFF")
             tables = [r[0] for r in self._db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                 "'sqlite_%' ORDER BY rowid")]  # fmt: skip
         except sqlite3.Error as e:
+            self._db.close()
             message = clip(str(e), 80)
             raise DataError(f"{path}: not a readable SQLite database ({message})") from None
-        if not tables:
-            raise DataError(f"{path}: an SQLite database without tables")
         self.sheets = {f"{t}.csv": t for t in tables}  # the CSV each table stands for
         self._split: dict[str, Table] = {}
-        if len(tables) == 1:  # one table of records by sensor, as the JSON export lays them
-            table = self._table(tables[0])
-            if "sensor" in table.columns:
-                self._split = by_sensor(table.frame, f"{path}!{tables[0]}", "row")
-                self.sheets = {name: name[: -len(".csv")] for name in self._split}
+        try:
+            if not tables:
+                raise DataError(f"{path}: an SQLite database without tables")
+            if len(tables) == 1:  # one table of records by sensor, as the JSON export has them
+                table = self._table(tables[0])
+                if "sensor" in table.columns:
+                    self._split = by_sensor(table.frame, f"{path}!{tables[0]}", "row")
+                    self.sheets = {name: name[: -len(".csv")] for name in self._split}
+        except DataError:
+            self._db.close()  # the caller never gets the object to close
+            raise
 
     def __enter__(self) -> Database:
         return self
