@@ -32,7 +32,12 @@ from lstm_har.data.motionsense import read_trials
 from lstm_har.data.packaged import read_packaged
 from lstm_har.inference import Predictor
 from lstm_har.signal import STEP, WINDOW
-from lstm_har.signal.calibration import POCKET_MOTION_G, samples_reference
+from lstm_har.signal.calibration import (
+    FLAT_SCREEN_DEG,
+    POCKET_MOTION_G,
+    samples_reference,
+    screen_tilt,
+)
 from lstm_har.training.metrics import window_truth
 
 NAMED = {
@@ -91,13 +96,16 @@ def motionsense(predictor: Predictor, root: Path, smooth: bool) -> tuple[float, 
 
 def placement(root: Path | None) -> None:
     """Each recording's walking motion (signal.calibration.POCKET_MOTION_G tells placement
-    from it): its range per dataset and split, and how often the placement comes out right."""
-    groups: dict[str, list[float]] = {}
+    from it) and its screen's tilt from level while moving (under FLAT_SCREEN_DEG predict
+    warns of a phone carried flat): their ranges per dataset and split, how often the
+    placement comes out right, how many are warned of; then the test recordings' tilt under
+    each named orientation."""
+    groups: dict[str, list[np.ndarray]] = {}  # (upright xyz, motion g) per recording
     for rec in read_packaged():
         split = "test" if rec.subject in TEST_SUBJECTS else "training"
         ref = samples_reference(np.concatenate([rec.acc, rec.gyro], axis=1))
         if ref is not None:
-            groups.setdefault(f"UCI HAR waist, {split} recordings", []).append(float(ref[3]))
+            groups.setdefault(f"UCI HAR waist, {split} recordings", []).append(ref)
     if root is not None:
         trials = read_trials(root)
         for subject in sorted({t.subject for t in trials}):
@@ -105,12 +113,23 @@ def placement(root: Path | None) -> None:
             ref = samples_reference(np.concatenate(mine))
             split = "test" if subject in MOTIONSENSE_TEST_SUBJECTS else "training"
             if ref is not None:
-                groups.setdefault(f"MotionSense pocket, {split} subjects", []).append(float(ref[3]))
-    print(f"walking motion (g) per recording; pocket above {POCKET_MOTION_G} g")
-    for name, values in groups.items():
-        right = [(v > POCKET_MOTION_G) == ("pocket" in name) for v in values]
-        print(f"  {name:<40} {min(values):.3f}-{max(values):.3f} g, placement right in "
-              f"{sum(right)} of {len(right)}")  # fmt: skip
+                groups.setdefault(f"MotionSense pocket, {split} subjects", []).append(ref)
+    print(
+        f"walking motion (g) per recording, pocket above {POCKET_MOTION_G} g; screen tilt "
+        f"from level while moving (deg), warned of as flat under {FLAT_SCREEN_DEG:g}"
+    )
+    for name, refs in groups.items():
+        motions = [float(r[3]) for r in refs]
+        tilts = [screen_tilt(r[:3]) for r in refs]
+        right = [(v > POCKET_MOTION_G) == ("pocket" in name) for v in motions]
+        print(f"  {name:<40} {min(motions):.3f}-{max(motions):.3f} g, placement right in "
+              f"{sum(right)} of {len(right)}; tilt {min(tilts):.1f}-{max(tilts):.1f}, "
+              f"{sum(t < FLAT_SCREEN_DEG for t in tilts)} warned")  # fmt: skip
+    test = groups.get("UCI HAR waist, test recordings", [])
+    for name, rotation in NAMED.items():
+        tilts = [screen_tilt(rotation.apply(r[:3])) for r in test]
+        print(f"  UCI HAR test recordings, {name:<32} tilt from {min(tilts):.1f}, "
+              f"{sum(t < FLAT_SCREEN_DEG for t in tilts)} of {len(tilts)} warned")  # fmt: skip
 
 
 def markdown(predictors: dict[str, Predictor], rotations, recordings, root: Path | None) -> str:
@@ -157,7 +176,7 @@ def main() -> None:
     parser.add_argument(
         "--placement",
         action="store_true",
-        help="only the placement table: each recording's walking motion",
+        help="only the placement table: each recording's walking motion and screen tilt",
     )
     parser.add_argument("--dry-run", action="store_true", help="one recording, one model")
     args = parser.parse_args()
