@@ -177,3 +177,25 @@ def test_the_timeline_shows_the_output_labels_one_row_per_day(tmp_path, monkeypa
     timeline.timeline_plot(preds, tmp_path / "rows.png")
     one, rows = (Image.open(tmp_path / f"{n}.png").size for n in ("one", "rows"))
     assert rows[1] > 2 * one[1] and rows[0] == one[0]
+
+
+def test_the_timeline_writes_the_calibrations_warnings_under_it(tmp_path):
+    from PIL import Image
+
+    from lstm_har.inference import Calibration, timeline
+
+    preds = _preds(0.5, switch_every=100)
+    n = len(preds.start)
+
+    def warned_pixels(upright):
+        calibration = Calibration(np.array(upright, dtype=np.float32), True, pocket=False)
+        timeline.timeline_plot(Predictions(preds.start, preds.end, preds.proba, CLASSES,
+                                           calibration=calibration,
+                                           acc_range=np.tile([0.9, 1.1], (n, 1))),
+                               tmp_path / "t.png")  # fmt: skip
+        rgb = np.asarray(Image.open(tmp_path / "t.png").convert("RGB")).astype(int)
+        red = np.array(timeline.WARNING_COLOR) * 255
+        return int((np.abs(rgb - red).max(-1) < 40).sum())
+
+    assert warned_pixels([0.0, 0.1, 1.0]) > 200  # carried flat: the warning's text, in red
+    assert warned_pixels([1.0, -0.2, 0.0]) == 0  # upright: nothing to say

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +13,15 @@ from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW
 from .predictions import Predictions
 
 DAY_S = 86400.0  # one row of the figure per day past the first
+WARNING_COLOR = (0.7, 0.13, 0.13)  # firebrick: no class band is drawn in it
 
 
 def timeline_plot(preds: Predictions, path: Path, title: str = "Predicted activity") -> None:
     """Acceleration magnitude (its range over each 1.28 s hop, ``Predictions.acc_range``)
     with each window's label (as the output has it: smoothed, and NOT_WORN in grey) as a
     coloured band; one row per day when the recording is longer. Written atomically to
-    ``path`` (PNG). Segments split at pauses are drawn end to end.
+    ``path`` (PNG). Segments split at pauses are drawn end to end. The calibration's
+    warnings (a phone carried flat…) are written under the plot.
     """
     import matplotlib
 
@@ -64,7 +67,11 @@ def timeline_plot(preds: Predictions, path: Path, title: str = "Predicted activi
     else:
         fig.suptitle(title)
     axes[-1, 0].set_xlabel("time (s)" if rows == 1 else "time within the day (s)")
-    fig.tight_layout()
+    doubts = [] if preds.calibration is None else preds.calibration.warnings
+    if doubts:  # what the summary warns of, where someone looking only at the figure sees it
+        note = "\n".join(textwrap.wrap("warning: " + "; ".join(doubts), 150))
+        fig.text(0.01, 0.01, note, fontsize=8, color=WARNING_COLOR, va="bottom")
+    fig.tight_layout(rect=(0, 0.1 / rows if doubts else 0, 1, 1))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
