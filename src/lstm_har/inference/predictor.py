@@ -211,19 +211,11 @@ class Predictor:
         (None: uncalibrated); only a model that needs the recording's own reads them."""
         if placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
-        default = self.spec.upright()
-        if default is None:
+        if self.spec.upright() is None:
             return None
         auto = self.spec.any_orientation and placement == "auto"
         own = stream_reference(chunks()) if upright is None or auto else None  # (4,)
-        if upright is None and own is not None:
-            upright = own[:3]
-        reference = default if upright is None else upright
-        if not self.spec.any_orientation:
-            return Calibration(reference, upright is not None)
-        motion = None if own is None or not auto else float(own[3])
-        pocket = motion > POCKET_MOTION_G if motion is not None else placement == "pocket"
-        return Calibration(reference, upright is not None, pocket, motion)
+        return _calibration_of(self.spec, upright, own, placement)
 
     def _label(
         self, chunks: Iterable[np.ndarray], calibration: Calibration | None, smooth: bool
@@ -305,18 +297,13 @@ class Recognizer:
     def calibration(self) -> Calibration | None:
         """What the newest window was read against (the fixed reference, or the stream's so
         far), with its ``warnings``; None for a model that reads no upright pose."""
-        default = self.predictor.spec.upright()
-        if default is None:
+        spec = self.predictor.spec
+        if spec.upright() is None:
             return None
-        any_orientation = self.predictor.spec.any_orientation
         if self.upright is not None:
-            return Calibration(np.asarray(self.upright, dtype=np.float32), True,
-                               self.pocket if any_orientation else None)  # fmt: skip
+            return _calibration_of(spec, self.upright, None, "pocket" if self.pocket else "waist")
         so_far = self._tracker.current  # (4,) upright xyz, motion; NaN: too few yet
-        own = bool(np.isfinite(so_far).all())
-        pocket = bool(so_far[3] > POCKET_MOTION_G) if any_orientation else None
-        return Calibration(so_far[:3] if own else default, own, pocket,
-                           float(so_far[3]) if own and any_orientation else None)  # fmt: skip
+        return _calibration_of(spec, None, so_far if np.isfinite(so_far).all() else None, "auto")
 
     def push(self, samples: np.ndarray) -> Predictions:
         raw = self._classify(samples)
@@ -386,6 +373,25 @@ class Recognizer:
         return dataclasses.replace(preds, still=still(windows), unknown=unknown,
                                    acc_range=np.stack([size.min(1), size.max(1)], 1),
                                    gravity=window_gravity(windows))  # fmt: skip
+
+
+def _calibration_of(
+    spec: ModelSpec, upright: np.ndarray | None, own: np.ndarray | None, placement: str
+) -> Calibration:
+    """What a calibrated model reads against: ``upright`` as given, else the recording's
+    ``own`` reference ``(4,)`` (upright xyz, motion), else the model's default; for an
+    any-orientation model also the ``placement``, told by ``own``'s motion when "auto"
+    (the waist when there is none)."""
+    default = spec.upright()
+    assert default is not None, "a calibrated model has a default upright pose"
+    if upright is None and own is not None:
+        upright = own[:3]
+    reference = default if upright is None else upright
+    if not spec.any_orientation:
+        return Calibration(reference, upright is not None)
+    motion = None if own is None or placement != "auto" else float(own[3])
+    pocket = motion > POCKET_MOTION_G if motion is not None else placement == "pocket"
+    return Calibration(reference, upright is not None, pocket, motion)
 
 
 def _rows(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
