@@ -56,7 +56,7 @@ POCKET_MOTION_G = 0.2
 # recordings: UCI HAR's 42 training and validation ones 63.4 (waist), MotionSense 1-16 79.0
 # (trouser pocket); a phone against the body stands as upright as its wearer. Below this the
 # phone lay flat while its wearer moved, as a hand holds it to be read or a bag carries it:
-# no training window was recorded so (two of the real exports checked were, at 1-2 deg).
+# no training window was recorded so (two of the real exports checked were, at 3-4 deg).
 FLAT_SCREEN_DEG = 45.0
 _ACC_Y = [CHANNELS.index("body_acc_y"), CHANNELS.index("total_acc_y")]
 _TOTAL = slice(CHANNELS.index("total_acc_x"), CHANNELS.index("total_acc_z") + 1)
