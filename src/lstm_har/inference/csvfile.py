@@ -19,7 +19,7 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -257,6 +257,17 @@ def _regular_file(path: Path) -> None:
         raise DataError(f"{path}: is a directory, expected a CSV file")
     if not stat.S_ISREG(mode):
         raise DataError(f"{path}: not a regular file (a pipe or a device?); give a CSV file")
+
+
+def cell_frame(rows: Sequence[Sequence[object]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows of cells (a workbook's sheet, a database's table) as a frame: one float64 block
+    when every cell is a number (None and "NaN" read as NaN, an empty cell), else objects,
+    which ``numeric`` then judges cell by cell, as it judges a CSV's."""
+    try:
+        block = np.array(rows, dtype=np.float64).reshape(-1, len(columns))
+        return pd.DataFrame(block, columns=list(columns))
+    except (ValueError, TypeError):  # text, dates, ragged rows
+        return pd.DataFrame(list(rows), columns=list(columns), dtype=object)
 
 
 def numeric(table: Table, column: str) -> np.ndarray:

@@ -20,11 +20,10 @@ import sqlite3
 import urllib.parse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .csvfile import Table, clip
+from .csvfile import Table, cell_frame, clip
 from .streams import by_sensor
 
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
@@ -77,11 +76,11 @@ class Database:
         try:
             if not tables:
                 raise DataError(f"{path}: an SQLite database without tables")
-            if len(tables) == 1:  # one table of records by sensor, as the JSON export has them
+            # one table of records by sensor, as the JSON export has them: split by it
+            if len(tables) == 1 and "sensor" in self._query(tables[0], "LIMIT 0")[0]:
                 table = self._table(tables[0])
-                if "sensor" in table.columns:
-                    self._split = by_sensor(table.frame, f"{path}!{tables[0]}", "row")
-                    self.sheets = {name: name[: -len(".csv")] for name in self._split}
+                self._split = by_sensor(table.frame, f"{path}!{tables[0]}", "row")
+                self.sheets = {name: name[: -len(".csv")] for name in self._split}
         except DataError:
             self._db.close()  # the caller never gets the object to close
             raise
@@ -100,27 +99,26 @@ class Database:
         """The table standing for the CSV ``name``."""
         return self._split[name] if self._split else self._table(self.sheets[name])
 
-    def _table(self, table: str) -> Table:
-        where = f"{self.path}!{table}"
+    def _query(self, table: str, limit: str = "") -> tuple[tuple[str, ...], sqlite3.Cursor]:
+        """``SELECT *`` from ``table`` (with ``limit``): its column names and the cursor."""
         quoted = '"' + table.replace('"', '""') + '"'
         try:
-            cursor = self._db.execute(f"SELECT * FROM {quoted}")  # noqa: S608 (a quoted name)
-            columns = tuple(str(d[0]) for d in cursor.description)
-            blocks = []
+            cursor = self._db.execute(f"SELECT * FROM {quoted} {limit}")  # noqa: S608 (quoted)
+        except sqlite3.Error as e:
+            message = clip(str(e), 80)
+            raise DataError(f"{self.path}!{table}: the table cannot be read ({message})") from None
+        return tuple(str(d[0]) for d in cursor.description), cursor
+
+    def _table(self, table: str) -> Table:
+        where = f"{self.path}!{table}"
+        columns, cursor = self._query(table)
+        blocks = []
+        try:
             while rows := cursor.fetchmany(FETCH_ROWS):
-                blocks.append(_block(rows, columns))
+                blocks.append(cell_frame(rows, columns))
         except sqlite3.Error as e:
             raise DataError(f"{where}: the table cannot be read ({clip(str(e), 80)})") from None
         if not blocks:
             raise DataError(f"{where}: an empty table")
         frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
         return Table(where, columns, frame)
-
-
-def _block(rows: list[tuple[object, ...]], columns: tuple[str, ...]) -> pd.DataFrame:
-    """Fetched rows as one float64 block (NULL read as NaN, an empty cell), or as objects
-    where text stands in a column (``csvfile.numeric`` then judges each cell, as in a CSV)."""
-    try:
-        return pd.DataFrame(np.array(rows, dtype=np.float64), columns=list(columns))
-    except (ValueError, TypeError):
-        return pd.DataFrame(rows, columns=list(columns), dtype=object)

@@ -25,12 +25,10 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from ..errors import DataError
-from .csvfile import Table, clip
+from .csvfile import Table, cell_frame, clip
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a legacy .xls (and any OLE2 file)
 SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -114,12 +112,9 @@ class Workbook:
                               "recording may go on past them (export CSV for all)")  # fmt: skip
         body = rows[1:]
         del rows
-        try:  # numbers, and phyphox's "NaN" text: one float64 block
-            frame = pd.DataFrame(np.array(body, dtype=np.float64).reshape(-1, len(columns)),
-                                 columns=columns)  # fmt: skip
-        except (ValueError, TypeError):  # text, dates, empty cells: csvfile.numeric judges
-            frame = pd.DataFrame(body, columns=columns, dtype=object)
-        return Table(where, columns, frame)
+        # numbers, and phyphox's "NaN" text: one float64 block; else (text, dates, empty
+        # cells) objects, judged by csvfile.numeric
+        return Table(where, columns, cell_frame(body, columns))
 
 
 def _check_size(path: Path, legacy: bool) -> None:
