@@ -17,7 +17,7 @@ import pandas as pd
 
 from lstm_har.data import ACTIVITIES, TEST_SUBJECTS
 from lstm_har.data.packaged import read_packaged
-from lstm_har.inference.recording import STANDARD_GRAVITY
+from lstm_har.inference.streams import STANDARD_GRAVITY
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from lstm_har.data import TEST_SUBJECTS, packaged
 from lstm_har.inference.export import export
 from lstm_har.inference.onnx_engine import onnx_proba
 from lstm_har.inference.predictor import PRETRAINED, Predictor, pretrained_dir
-from lstm_har.inference.recording import STANDARD_GRAVITY
+from lstm_har.inference.streams import STANDARD_GRAVITY
 from lstm_har.models import Classifier
 from lstm_har.signal.filters import STEP, WINDOW
 from lstm_har.training.metrics import window_truth

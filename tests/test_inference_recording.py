@@ -8,7 +8,8 @@ import pytest
 
 from lstm_har.cli import main
 from lstm_har.errors import DataError
-from lstm_har.inference.recording import STANDARD_GRAVITY, read_recording
+from lstm_har.inference.recording import read_recording
+from lstm_har.inference.streams import STANDARD_GRAVITY
 
 
 def _signals(

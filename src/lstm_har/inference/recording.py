@@ -24,12 +24,8 @@ from ..errors import DataError
 from ..signal.filters import SAMPLE_RATE_HZ, WINDOW
 from .exports import open_export
 from .segments import Piece, Segment, interp, to_segments
-from .streams import Export, Stream
+from .streams import ACC_UNITS, GYRO_UNITS, TIME_UNITS, Export, Stream
 
-STANDARD_GRAVITY = 9.80665  # m/s^2 per g
-ACC_UNITS = {"g": 1.0, "m/s2": 1.0 / STANDARD_GRAVITY}
-GYRO_UNITS = {"rad/s": 1.0, "deg/s": math.pi / 180.0}
-TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 PLATFORMS = ("android", "ios")
 MIN_RATE_HZ = 20.0  # below this a 2.56 s window holds too little of a step to read it
 MAX_RATE_HZ = 10_000.0  # faster means the time unit was misread

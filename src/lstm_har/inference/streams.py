@@ -20,6 +20,8 @@ what the files say of them.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,9 +38,12 @@ USER_ACC = ("useracceleration", "linearacceleration", "linearacc", "linacc")
 GRAVITY = ("gravity", "grav")
 GYRO = ("gyro", "gyr", "gyroscope", "rotationrate", "angularvelocity", "g", "w", "omega",
         "gyrorotation")  # fmt: skip
-ACC_UNITS = ("m/s2", "g")  # as csvfile.unit_of normalises them
-GYRO_UNITS = ("rad/s", "deg/s")
-TIME_UNITS = ("s", "ms", "us", "ns")
+# Each unit a file may be in (as csvfile.unit_of normalises it), and its factor to the
+# units everything is read in: g, rad/s and seconds.
+STANDARD_GRAVITY = 9.80665  # m/s^2 per g
+ACC_UNITS = {"g": 1.0, "m/s2": 1.0 / STANDARD_GRAVITY}
+GYRO_UNITS = {"rad/s": 1.0, "deg/s": math.pi / 180.0}
+TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 TIME = {"time", "t", "timestamp", "seconds", "sec", "secs", "times", "timeseconds", "elapsed",
         "secondselapsed", "elapsedtime", "ts", "timesincestartinms",
         "accelerometertimestampsincereboot", "timestampsincereboot"}  # fmt: skip
@@ -99,7 +104,7 @@ def axes(table: Table, prefixes: tuple[str, ...]) -> list[str] | None:
     return found
 
 
-def axes_by_unit(table: Table, units: tuple[str, ...]) -> list[str] | None:
+def axes_by_unit(table: Table, units: Collection[str]) -> list[str] | None:
     """The x, y, z columns told by the unit their names carry, whatever the words before it:
     phyphox writes its headers in the phone's language ("Beschleunigung x (m/s^2)"), its
     units as they are. One column per axis, else None."""
