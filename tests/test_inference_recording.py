@@ -55,6 +55,19 @@ def test_reads_units_and_aliases(tmp_path):
     assert rec.warnings == []
 
 
+@pytest.mark.parametrize("header_too", [False, True])
+def test_a_separator_ending_every_row_is_read_right(tmp_path, header_too):
+    # pandas takes the columns of a row longer than its header as the index, unless told not
+    # to: the times were read as acc_x, acc_x as acc_y...
+    t, acc, gyro = _signals(500)
+    lines = write_csv(tmp_path / "r.csv", t, acc, gyro).read_text().splitlines()
+    header = lines[0] + ("," if header_too else "")
+    (tmp_path / "s.csv").write_text("\n".join([header, *(line + "," for line in lines[1:])]) + "\n")
+    rec = read_recording(tmp_path / "s.csv", acc_unit="g", gyro_unit="rad/s")
+    np.testing.assert_allclose(rec.acc, acc, atol=1e-9)
+    np.testing.assert_allclose(rec.gyro, gyro, atol=1e-9)
+
+
 def test_rate_flag_without_time_column(tmp_path):
     _, acc, gyro = _signals(300)
     frame = pd.DataFrame(np.column_stack([acc, gyro]), columns=["ax", "ay", "az", "gx", "gy", "gz"])
@@ -105,6 +118,7 @@ def _bad_files(tmp_path):
     t, acc, gyro = _signals(400)
     good = write_csv(tmp_path / "good.csv", t, acc, gyro).read_text()
     lines = good.splitlines()
+    first_time = lines[1].split(",", 1)[0]
     cases = {
         "empty": ("", "file is empty"),
         "header_only": (lines[0] + "\n", "header only"),
@@ -112,7 +126,19 @@ def _bad_files(tmp_path):
             "\n".join(lines[:5] + [lines[5].replace(lines[5].split(",")[2], "abc")] + lines[6:]),
             "non-numeric value 'abc'",
         ),
-        "ragged": ("\n".join(lines[:5] + [lines[5] + ",1,2"] + lines[6:]), "malformed CSV"),
+        "ragged": ("\n".join(lines[:300] + [lines[300] + ",1,2"] + lines[301:]), "malformed CSV"),
+        # pandas would make the first two columns an index and shift every name
+        "ragged_first": (
+            "\n".join(lines[:1] + [lines[1] + ",1,2"] + lines[2:]),
+            "data row 1 has 9 values, the header names 7 columns",
+        ),
+        "endless_row": (lines[0] + "\n" + "1," * 40_000, "data row 1 has no line break"),
+        "standing_time": (
+            "\n".join(
+                [lines[0], *(first_time + "," + line.split(",", 1)[1] for line in lines[1:])]
+            ),
+            "time does not advance",
+        ),
         "too_few_columns": ("time,acc_x,acc_y\n0,1,2\n", "no acc columns"),
         "unknown_columns": ("time,foo,bar,baz\n0,1,2,3\n", "no acc columns"),
         "short": ("\n".join(lines[:60]), "at least 128"),
@@ -149,6 +175,9 @@ def _bad_files(tmp_path):
         "header_only",
         "non_numeric",
         "ragged",
+        "ragged_first",
+        "endless_row",
+        "standing_time",
         "too_few_columns",
         "unknown_columns",
         "short",

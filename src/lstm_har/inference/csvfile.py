@@ -3,7 +3,9 @@
 Refused before pandas sees the file: missing paths, folders, FIFOs and other non-regular
 files (a FIFO would block forever), empty or binary files, and a first line without a line
 break in its first 64 KB (a file whose newlines were lost; pandas parses such a header in
-quadratic time). Cells quoted in messages are cut to 40 characters.
+quadratic time), and first rows with more values than the header has names (pandas would take
+the extra leading columns as an index and shift every name; a separator ending each row is
+read right). Cells quoted in messages are cut to 40 characters.
 
 A CSV is a file (a ``Path``) or a member of a zip archive (``Member``), which ``read_chunks``
 reads in place, decompressing as it parses, so a long recording's zip need not be unpacked.
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 MAX_HEADER_BYTES = 64 << 10
+ROWS_CHECKED = 50  # the first data rows whose width is checked against the header
 CHUNK_ROWS = 1 << 18  # rows per chunk of a long file: ~16 MB of CSV, ~15 MB as columns
 _UNIT = re.compile(r"[\(\[]([^\)\]]*)[\)\]]")
 
@@ -75,7 +78,7 @@ def read_table(source: Path | bytes, name: str, origin: Source | None = None) ->
     sep, decimal = _check_head(head, name)
     with _parsing(name):
         frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source),
-                            sep=sep, decimal=decimal, engine="c",
+                            sep=sep, decimal=decimal, engine="c", index_col=False,
                             skipinitialspace=True)  # fmt: skip
     # A file that ends without a line break was cut off while being written (the app or the
     # phone stopped): its last line is likely partial, so it is left out.
@@ -105,7 +108,8 @@ def read_chunks(source: Source, rows: int = CHUNK_ROWS) -> Iterator[tuple[Table,
         tail = _Tail(raw)  # counts the bytes read and keeps the last, for cut_off
         with _parsing(name):
             reader = pd.read_csv(io.BufferedReader(tail), sep=sep, decimal=decimal,
-                                 engine="c", skipinitialspace=True, chunksize=rows)  # fmt: skip
+                                 engine="c", skipinitialspace=True, chunksize=rows,
+                                 index_col=False)  # fmt: skip
             for frame in reader:
                 if pending is not None:
                     yield _table(name, pending, source), min(tail.count, size)
@@ -212,7 +216,27 @@ def _check_head(head: bytes, name: str) -> tuple[str, str]:
     twice = sorted({n for n in names if n and names.count(n) > 1})
     if twice:
         raise DataError(f"{name}: column {clip(twice[0])} appears more than once; keep one")
+    _check_widths(head, sep, len(names), name)
     return sep, _decimal_mark(head, sep)
+
+
+def _check_widths(head: bytes, sep: str, width: int, name: str) -> None:
+    """Refuse a first data row longer than ``MAX_HEADER_BYTES``, or one of the first rows
+    with values past the header's columns. pandas would take the extra leading columns of
+    such a row as the index, shifting every name onto the wrong values (and a row of
+    millions of fields takes it minutes); an empty field past the last, a trailing
+    separator, is harmless (``index_col=False`` drops it)."""
+    lines = head.split(b"\n")
+    if len(head) >= MAX_HEADER_BYTES:  # the last line may go on past the head: not judged
+        if len(lines) < 3:
+            raise DataError(f"{name}: data row 1 has no line break in its first "
+                            f"{MAX_HEADER_BYTES >> 10} KB; not a CSV table")  # fmt: skip
+        lines = lines[:-1]
+    text = [line.decode("utf-8", "replace") for line in lines[1 : ROWS_CHECKED + 1]]
+    for row, cells in enumerate(csv.reader(text, delimiter=sep), start=1):
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            raise DataError(f"{name}: data row {row} has {len(cells)} values, the header "
+                            f"names {width} columns; a column without a name?")  # fmt: skip
 
 
 _COMMA_NUMBER = re.compile(rb'^"?[+-]?\d+,\d+([eE][+-]?\d+)?"?$')

@@ -262,6 +262,9 @@ def _time_unit(t: np.ndarray, name: str) -> str:
         if t[0] * TIME_UNITS[unit] >= EPOCH_FROM_S:
             return unit  # an epoch time in this unit (the others would be before 1973)
     step = float(np.median(np.diff(t)))
+    if not step > 0:  # most rows repeat or undo the time before: no rate to read a unit from
+        raise DataError(f"{name}: time does not advance from row to row (median step "
+                        f"{step:g}); is the time column sorted?")  # fmt: skip
     for unit in ("s", "ms", "us", "ns"):
         if 1.0 <= 1.0 / (step * TIME_UNITS[unit]) <= 10_000:  # a plausible rate in Hz
             return unit
