@@ -101,6 +101,22 @@ def test_gravity_free_acceleration_is_refused_with_what_to_give(tmp_path, capsys
     assert "no gravity in it" in capsys.readouterr().err
 
 
+def test_a_lone_sensor_file_in_a_folder_or_zip_reads_as_that_file_given_alone(tmp_path, capsys):
+    from helpers import zip_folder
+
+    t, acc, gyro = walk_then_sit()
+    folder = write_sensor_logger(tmp_path / "sl", t, acc, gyro)
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (folder / "TotalAcceleration.csv").rename(lone / "TotalAcceleration.csv")
+    errors = []
+    for path in (lone / "TotalAcceleration.csv", lone, zip_folder(lone, tmp_path / "lone.zip")):
+        assert main(["predict", str(path)]) == 2
+        errors.append(capsys.readouterr().err.split(": ", 3)[-1])  # without the path
+    # named for one sensor: its folder export's files are looked for, not columns of all
+    assert errors[0] == errors[1] == errors[2] and "no gyroscope found" in errors[0], errors
+
+
 def test_two_recordings_in_one_folder_and_accelerometer_only(tmp_path, capsys):
     from helpers import zip_folder
 

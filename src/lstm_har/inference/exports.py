@@ -98,9 +98,7 @@ def open_export(path: Path, gyro_path: Path | None = None, rows: int | None = No
         if not files:
             raise DataError(f"{path}: is a directory with no CSV files; give a CSV file, or "
                             "the folder or zip a phone app exported")  # fmt: skip
-        if len(files) == 1:  # a folder holding one CSV: that file
-            return table_export(read(*files.values()))
-        return _folder(list(files), str(path), lambda f: read(files[f]))
+        return _lone_or_folder(list(files), str(path), lambda f: read(files[f]))
     if path.suffix.lower() == ".json":
         return _json(path)
     if is_workbook(path):
@@ -166,21 +164,15 @@ def _zip(path: Path, rows: int | None = None) -> Export:
             data = read_member(archive, name, str(path), MAX_MEMBER_BYTES)
             return read_table(data, str(member), member)
 
-        if len(names) == 1:  # a zip holding one CSV: that file, as a folder holding one
-            return table_export(read(names[0]))
-        return _folder(names, str(path), read, zipped=True)
+        return _lone_or_folder(names, str(path), read, zipped=True)
 
 
 def _tables(book: Workbook | Database, label: str) -> Export:
     """A workbook's sheets (phyphox's default export) or a database's tables (Sensor
     Logger's SQLite export), read as the CSV files of the app's zip export would be."""
     with book:
-        read = functools.cache(book.read)  # parsed once, if asked twice
-        if len(book.names) == 1 and not _names_one_sensor(book.names[0], read(book.names[0])):
-            export = table_export(read(book.names[0]))
-        else:
-            export = _folder(book.names, str(book.path), read, sheets=book.sheets,
-                             part=book.TABLES_NAME)  # fmt: skip
+        export = _lone_or_folder(book.names, str(book.path), book.read, sheets=book.sheets,
+                                 part=book.TABLES_NAME)  # fmt: skip
         plain = export.app == "CSV"  # no app's layout: a spreadsheet of columns
         export.notes[:0] = [*([] if plain else [label]), *book.notes]
         export.app = label if plain else export.app
@@ -207,6 +199,18 @@ def _json(path: Path) -> Export:
     export = _folder(list(tables), str(path), tables.__getitem__)
     export.notes.insert(0, "JSON export, its records by sensor")
     return export
+
+
+def _lone_or_folder(names: list[str], where: str, read: Callable[[str], Table],
+                    zipped: bool = False, sheets: dict[str, str] | None = None,
+                    part: str = "sheets") -> Export:  # fmt: skip
+    """A folder's, zip's, workbook's or database's one CSV (sheet, table) as that file, unless
+    it is named for one sensor (``Accelerometer.csv`` alone): then, as a file given alone
+    would be, as a folder export that lacks the other sensors' files."""
+    read = functools.cache(read)  # parsed once, if asked twice
+    if len(names) == 1 and not _names_one_sensor(names[0], read(names[0])):
+        return table_export(read(names[0]))
+    return _folder(names, where, read, zipped, sheets, part)
 
 
 def _folder(names: list[str], where: str, read: Callable[[str], Table],
