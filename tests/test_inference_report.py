@@ -199,3 +199,57 @@ def test_the_timeline_writes_the_calibrations_warnings_under_it(tmp_path):
 
     assert warned_pixels([0.0, 0.1, 1.0]) > 200  # carried flat: the warning's text, in red
     assert warned_pixels([1.0, -0.2, 0.0]) == 0  # upright: nothing to say
+
+
+def test_the_timeline_is_written_in_the_format_its_name_says(tmp_path, capsys):
+    t = np.arange(3000) / 50  # seconds from the start: no clock times
+    frame = pd.DataFrame({"time": t, "acc_x": 1 + 0.3 * np.sin(11 * t), "acc_y": 0.0,
+                          "acc_z": 0.0, "gyro_x": 0.5 * np.cos(11 * t), "gyro_y": 0.0,
+                          "gyro_z": 0.0})  # fmt: skip
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    args = ["predict", str(tmp_path / "r.csv"), "--model", "walking", "--out",
+            str(tmp_path / "p.csv")]  # fmt: skip
+    assert main([*args, "--plot", str(tmp_path / "t.pdf"), "--tz", "Europe/Berlin"]) == 0
+    assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
+    # a time zone for times that are not clock times is said to be unused, not dropped silently
+    assert "--tz Europe/Berlin left unused" in capsys.readouterr().out
+    (tmp_path / "p.csv").unlink()
+    for flag, value, needle in (("--plot", "t.txt", ".txt is not an image format"),
+                                ("--tz", "Nowhere/Land", "not a time zone")):  # fmt: skip
+        assert main([*args, flag, str(tmp_path / value) if flag == "--plot" else value]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and err.count("\n") == 1, err
+        assert not (tmp_path / "p.csv").exists()  # refused before anything is written
+
+
+def test_atomic_writes_keep_links_modes_and_pipes(tmp_path):
+    import os
+    import stat
+    import threading
+
+    from lstm_har._files import atomic_write
+
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    target.chmod(0o640)
+    (tmp_path / "link.csv").symlink_to(target)
+    atomic_write(tmp_path / "link.csv", b"new")
+    assert (tmp_path / "link.csv").is_symlink() and target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the mode it had
+    umask = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "fresh.csv", b"x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "fresh.csv").stat().st_mode) == 0o644  # as open() gives
+    # a pipe (as /dev/stdout can be) is written to, not replaced by a file
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write(fifo, b"through the pipe")
+    reader.join(timeout=10)
+    assert got == [b"through the pipe"] and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.csv", "link.csv", "pipe",
+                                                          "real.csv"]  # fmt: skip

@@ -50,7 +50,8 @@ def add_parser(sub: Any) -> None:
         help="where the phone was worn, for a model that reads any orientation; auto "
         "(default): told from how much the recording's walking moves the phone",
     )  # fmt: skip
-    predict.add_argument("--plot", metavar="PNG", help="save a timeline of the predictions")
+    predict.add_argument("--plot", metavar="IMAGE", help="save a timeline of the predictions: "
+                         "PNG, or PDF, SVG, JPG… by extension")  # fmt: skip
     predict.add_argument("--bouts", metavar="FILE",
                          help="bouts (start, end, activity, duration, mean probability); "
                          "CSV, or JSON by extension")  # fmt: skip
@@ -75,10 +76,11 @@ def add_parser(sub: Any) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from .._files import atomic_write
+    from .._files import atomic_write, figure_format
     from ..errors import LstmHarError
     from ..inference import Predictor, Recording, read_recording
     from ..inference.longread import LongRecording, is_long, read_long
+    from ..inference.report import Clock, bouts, summary, time_zone, write_table
 
     inputs = {Path(p).resolve() for p in (args.recording, args.gyro) if p}
     outputs = (("--out", args.out), ("--plot", args.plot), ("--bouts", args.bouts),
@@ -88,6 +90,10 @@ def run_predict(args: argparse.Namespace) -> int:
             raise LstmHarError(f"{flag} {value} is the recording itself; choose another file")
         if value and not Path(value).resolve().parent.is_dir():
             raise LstmHarError(f"{flag} {value}: its folder does not exist")
+    if args.plot:  # refused before the recording is read, not after
+        figure_format(Path(args.plot))
+    if args.tz:
+        time_zone(args.tz)
     flags = {"rate": args.rate, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit,
              "time_unit": args.time_unit, "platform": args.platform}  # fmt: skip
     path = Path(args.recording)
@@ -100,14 +106,15 @@ def run_predict(args: argparse.Namespace) -> int:
     with _Bars() as bars:
         preds = predictor.predict_recording(recording, smooth=not args.no_smooth,
                                             placement=args.placement, progress=bars)  # fmt: skip
-    from ..inference.report import Clock, bouts, summary, write_table
-
     clock = Clock.of(recording.t0, recording.epoch, args.tz, recording.utc_offset_s,
                      recording.time_zone)  # fmt: skip
     tables = {args.bouts: bouts, args.summary: summary}
     extra = {path: write_table(make(preds, clock), path) for path, make in tables.items() if path}
     c = preds.calibration
     warnings = recording.warnings + ([] if c is None else c.warnings)
+    if args.tz and clock is None:
+        warnings.append(f"--tz {args.tz} left unused: the recording's times are not clock "
+                        "times")  # fmt: skip
     if args.format == "json":
         table = preds.to_frame().to_dict(orient="records")
         doc = {"read": recording.summary, "warnings": warnings,

@@ -38,18 +38,26 @@ class Clock:
         """A clock for a recording, or None when its times are not absolute."""
         if not epoch:
             return None
-        name = tz or zone_name
-        if name:
-            try:
-                return cls(t0, ZoneInfo(name))
-            except (ZoneInfoNotFoundError, ValueError):
-                raise LstmHarError(f"--tz {name}: not a time zone (e.g. Europe/Zurich)") from None
+        if tz:
+            return cls(t0, time_zone(tz))
+        if zone_name:
+            return cls(t0, time_zone(zone_name, "the export's time zone"))
         return cls(t0, dt.timezone(dt.timedelta(seconds=offset_s or 0.0)))
 
     def at(self, seconds: np.ndarray) -> list[dt.datetime]:
         utc = dt.timezone.utc
         return [dt.datetime.fromtimestamp(self.t0 + s, utc).astimezone(self.zone)
                 for s in np.asarray(seconds, dtype=np.float64)]  # fmt: skip
+
+
+def time_zone(name: str, what: str = "--tz") -> ZoneInfo:
+    """The IANA time zone ``name`` (``Europe/Zurich``); one unknown here is an
+    ``LstmHarError`` naming ``what`` gave it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        advice = "e.g. Europe/Zurich" if what == "--tz" else "give one with --tz"
+        raise LstmHarError(f"{what} {name}: not a time zone known here ({advice})") from None
 
 
 def bouts(preds: Predictions, clock: Clock | None = None) -> pd.DataFrame:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
-from .._files import atomic_write
+from .._files import save_figure
 from ..signal.filters import SAMPLE_RATE_HZ, STEP, WINDOW
 from .predictions import Predictions
 
@@ -20,8 +19,9 @@ def timeline_plot(preds: Predictions, path: Path, title: str = "Predicted activi
     """Acceleration magnitude (its range over each 1.28 s hop, ``Predictions.acc_range``)
     with each window's label (as the output has it: smoothed, and NOT_WORN in grey) as a
     coloured band; one row per day when the recording is longer. Written atomically to
-    ``path`` (PNG). Segments split at pauses are drawn end to end. The calibration's
-    warnings (a phone carried flat…) are written under the plot.
+    ``path``, in the format its extension names (PNG, PDF, SVG…). Segments split at pauses
+    are drawn end to end. The calibration's warnings (a phone carried flat…) are written
+    under the plot.
     """
     import matplotlib
 
@@ -72,7 +72,4 @@ def timeline_plot(preds: Predictions, path: Path, title: str = "Predicted activi
         note = "\n".join(textwrap.wrap("warning: " + "; ".join(doubts), 150))
         fig.text(0.01, 0.01, note, fontsize=8, color=WARNING_COLOR, va="bottom")
     fig.tight_layout(rect=(0, 0.1 / rows if doubts else 0, 1, 1))
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write(path, buf.getvalue())
+    save_figure(fig, path)
