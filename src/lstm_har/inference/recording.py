@@ -274,9 +274,10 @@ def _time_unit(t: np.ndarray, name: str) -> str:
 
 def _fill(stream: Stream, warnings: list[str]) -> np.ndarray:
     """Interpolate runs of up to ``MAX_NAN_RUN`` missing values; refuse longer ones."""
-    if stream.cut_off:
-        warnings.append(f"{Path(stream.name).name}: its last line had no line break (cut off "
-                        "while written?); left out")  # fmt: skip
+    note = (f"{Path(stream.name).name}: its last line had no line break (cut off while "
+            "written?); left out")  # fmt: skip
+    if stream.cut_off and note not in warnings:  # once for a file holding two streams
+        warnings.append(note)
     values = stream.xyz
     bad = ~np.isfinite(values)
     # no phone reads a million in any unit; refused here, before sums of squares overflow
