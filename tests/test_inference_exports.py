@@ -262,6 +262,10 @@ def test_gaps_split_the_recording_instead_of_inventing_samples(tmp_path):
     rec = read_recording(write_generic(tmp_path / "r.csv", t, acc, gyro))
     assert [round(s.start_s) for s in rec.segments] == [0, 3 * 3600 + 30]
     assert len(rec.acc) < 3100 and any("split into 2 segments" in w for w in rec.warnings)
+    assert not any("interpolated across" in w for w in rec.warnings)  # cut, not interpolated
+    t3 = np.arange(3000) / 50 + np.repeat(np.arange(100) * 10.0, 30)  # 0.6 s, a 10 s pause, ...
+    with pytest.raises(DataError, match="between 99 pauses over 5 s; at least 128 .* in a row"):
+        read_recording(write_generic(tmp_path / "g.csv", t3, acc, gyro))
     with pytest.raises(DataError, match="spread"):  # a few samples claiming a day between them
         t2 = np.concatenate([np.arange(600) / 50, 12 + np.arange(600) * 4.9])
         read_recording(write_generic(tmp_path / "s.csv", t2, *walk_then_sit(seconds=24)[1:]))

@@ -64,7 +64,8 @@ def to_segments(
     if grid > 4 * len(t) * SAMPLE_RATE_HZ / rate + 1000:
         raise DataError(f"{name}: its timestamps spread {len(t)} samples over "
                         f"{grid / SAMPLE_RATE_HZ / 3600:.1f} h; are they right?")  # fmt: skip
-    short = np.diff(t) > 0.2
+    steps = np.diff(t)
+    short = (steps > 0.2) & (steps <= MAX_GAP_S)  # the longer ones cut, below
     if short.any():
         warnings.append(f"interpolated across {int(short.sum())} pause(s) of 0.2-{MAX_GAP_S:g} s")
     segments, dropped = [], 0
@@ -79,8 +80,10 @@ def to_segments(
         warnings.append(f"split into {len(bounds) - 1} segments at pauses over "
                         f"{MAX_GAP_S:g} s{left_out}")  # fmt: skip
     if not segments:
-        raise DataError(f"{name}: {(t[-1] - t[0]):.2f} s of samples; at least {WINDOW} "
-                        f"({WINDOW / SAMPLE_RATE_HZ:.2f} s at 50 Hz) make one window")  # fmt: skip
+        pieces = f" between {len(bounds) - 2} pauses over {MAX_GAP_S:g} s" if dropped > 1 else ""
+        raise DataError(f"{name}: {(t[-1] - t[0]):.2f} s of samples{pieces}; at least {WINDOW} "
+                        f"({WINDOW / SAMPLE_RATE_HZ:.2f} s at 50 Hz) in a row make one "
+                        "window")  # fmt: skip
     return float(t[0]), segments
 
 
