@@ -117,6 +117,19 @@ def test_a_lone_sensor_file_in_a_folder_or_zip_reads_as_that_file_given_alone(tm
     assert errors[0] == errors[1] == errors[2] and "no gyroscope found" in errors[0], errors
 
 
+def test_a_gyroscope_that_stopped_early_is_said_not_to_cover_the_recording(tmp_path):
+    t, acc, gyro = walk_then_sit()  # 40 s
+    folder = write_sensor_logger(tmp_path / "sl", t, acc, gyro)
+    assert not any("gyroscope covers" in w for w in read_recording(folder).warnings)
+    lines = (folder / "Gyroscope.csv").read_text().splitlines()
+    (folder / "Gyroscope.csv").write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    rec = read_recording(folder)
+    assert "the gyroscope covers 20 s of the accelerometer's 40 s; only those are labelled" in (
+        rec.warnings
+    )
+    assert abs(len(rec.acc) - 1000) < 5  # the 20 s both sensors saw
+
+
 def test_two_recordings_in_one_folder_and_accelerometer_only(tmp_path, capsys):
     from helpers import zip_folder
 

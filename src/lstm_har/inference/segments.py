@@ -51,9 +51,18 @@ def to_segments(
 ) -> tuple[float, list[Segment]]:  # fmt: skip
     """Acceleration's times as the base, cut where either sensor pauses over ``MAX_GAP_S``;
     returns the first kept sample's time and the segments, each from its offset to it."""
+
+    def seconds(times: np.ndarray) -> float:  # recorded, without the pauses that cut
+        return float(np.where(np.diff(times) > MAX_GAP_S, 0.0, np.diff(times)).sum())
+
+    span = seconds(t)
     t, values = gyro_at(t, acc, t_gyro, gyro)
     if len(t) < 2:
         raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap")
+    covered = seconds(t)
+    if span - covered > max(MAX_GAP_S, 0.01 * span):  # more than a sensor's start-up lag
+        warnings.append(f"the gyroscope covers {covered:.0f} s of the accelerometer's "
+                        f"{span:.0f} s; only those are labelled")  # fmt: skip
     # a gyroscope pause left a gap over MAX_GAP_S in the accelerometer's times: cut there too
     cuts = set((np.flatnonzero(np.diff(t) > MAX_GAP_S) + 1).tolist())
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(t)), len(t)]
