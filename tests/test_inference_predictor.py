@@ -201,6 +201,37 @@ def walk_then_sit(rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([acc, rng.normal(scale=0.05, size=(2000, 3))], axis=1)
 
 
+@pytest.mark.parametrize(
+    ("samples", "needle"),
+    [
+        (np.zeros(600), "must be (n, 6)"),  # once read as 100 rows
+        (np.zeros((2, 200, 6)), "must be (n, 6)"),
+        (np.zeros((100, 5)), "must be (n, 6)"),
+        (np.array([["a"] * 6] * 200), "must be numbers"),
+        (np.where(np.arange(200)[:, None] == 150, np.nan, np.zeros((200, 6))), "sample 150 is not"),
+        (np.tile([0.0, 0.0, 98.1, 0.0, 0.0, 0.0], (200, 1)), "acceleration reads 98.1 g"),
+        (np.tile([1.0, 0.0, 0.0, 0.0, 0.0, 300.0], (200, 1)), "rotation reads 300 rad/s"),
+    ],
+)
+def test_a_stream_refuses_bad_samples_and_goes_on_as_if_not_pushed(tiny_run, rng, samples, needle):
+    from lstm_har.errors import DataError
+
+    good = np.concatenate([rng.normal(size=(400, 3)) * 0.1 + [1, 0, 0],
+                           rng.normal(size=(400, 3)) * 0.2], axis=1)  # fmt: skip
+    predictor = Predictor.from_model(tiny_run, engine="torch")
+    stream = predictor.recognizer()
+    first = stream.push(good[:200])
+    with pytest.raises(DataError, match=re.escape(needle)):
+        stream.push(samples)
+    # a NaN let through would have stayed in the filters' state, and every later window NaN
+    rest = stream.push(good[200:])
+    whole = predictor.recognizer().push(good)
+    got = np.concatenate([first.proba, rest.proba])  # other batches: float32 rounding apart
+    assert np.isfinite(got).all() and len(got) == len(whole.proba)
+    assert_within_rounding(got, whole.proba, model_terms(predictor.spec), scale=1.0,
+                           computed_in=F32)  # fmt: skip
+
+
 def test_calibrated_model_streams_and_exports(calibrated_run, tmp_path, rng):
     from lstm_har.signal.calibration import CALIBRATED_CHANNELS, samples_upright
 

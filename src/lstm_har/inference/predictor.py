@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..checkpoint import ModelSpec, read_spec
-from ..errors import CheckpointError
+from ..errors import CheckpointError, DataError
 from ..signal.calibration import (
     POCKET_MOTION_G,
     UprightTracker,
@@ -45,7 +45,7 @@ from .predictions import (
     smoothed,
     window_predictions,
 )
-from .recording import Recording
+from .recording import GYRO_MAX_RAD_S, PHONE_MAX_G, Recording
 from .segments import Piece
 
 if TYPE_CHECKING:
@@ -239,7 +239,9 @@ class Recognizer:
 
     ``push`` takes ``(n, 6)`` samples at 50 Hz (acc x, y, z in g; gyro x, y, z in rad/s), any
     ``n`` including 0, and returns the ``Predictions`` of the windows completed by them: the
-    first once 128 samples have arrived, then one per 64 more. Feeding a recording in any
+    first once 128 samples have arrived, then one per 64 more. Samples of another shape, not
+    finite, or past what a phone reads (64 g, 105 rad/s: in m/s^2 or deg/s?) are a
+    ``DataError``, and the stream goes on as if they had not been pushed. Feeding a recording in any
     chunking gives the same predictions as ``Predictor.predict`` on the whole of it (for a
     calibrated model, given the same ``upright``, and unsmoothed: ``predict(smooth=False)``).
 
@@ -306,7 +308,7 @@ class Recognizer:
         return _calibration_of(spec, None, so_far if np.isfinite(so_far).all() else None, "auto")
 
     def push(self, samples: np.ndarray) -> Predictions:
-        raw = self._classify(samples)
+        raw = self._classify(_checked(samples))
         if self.lag is None:
             return raw
         self._pending = raw if self._pending is None else join_predictions(
@@ -373,6 +375,31 @@ class Recognizer:
         return dataclasses.replace(preds, still=still(windows), unknown=unknown,
                                    acc_range=np.stack([size.min(1), size.max(1)], 1),
                                    gravity=window_gravity(windows))  # fmt: skip
+
+
+def _checked(samples: np.ndarray) -> np.ndarray:
+    """Pushed samples as float64 ``(n, 6)``, else a ``DataError`` before they reach the
+    stream's filters (a NaN would stay in their state for good) or its buffer."""
+    try:
+        x = np.asarray(samples, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise DataError(f"Recognizer.push: samples must be numbers ({e})") from None
+    if x.ndim != 2 or x.shape[1] != 6:
+        raise DataError("Recognizer.push: samples must be (n, 6), acc x, y, z in g then gyro "
+                        f"x, y, z in rad/s; got shape {x.shape}")  # fmt: skip
+    finite = np.isfinite(x).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise DataError(f"Recognizer.push: sample {row} is not finite ({x[row].tolist()}); "
+                        "fill or drop missing values before pushing")  # fmt: skip
+    acc, gyro = np.abs(x[:, :3]).max(initial=0.0), np.abs(x[:, 3:]).max(initial=0.0)
+    if acc > PHONE_MAX_G:  # the limits read_recording holds a file to
+        raise DataError(f"Recognizer.push: acceleration reads {acc:.3g} g; push takes g "
+                        "(m/s^2 divided by 9.80665)")  # fmt: skip
+    if gyro > 3 * GYRO_MAX_RAD_S:
+        raise DataError(f"Recognizer.push: rotation reads {gyro:.3g} rad/s; push takes rad/s "
+                        "(deg/s times pi/180)")  # fmt: skip
+    return x
 
 
 def _calibration_of(

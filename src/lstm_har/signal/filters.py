@@ -150,7 +150,9 @@ class Windower:
         self._next_window = 0  # sample index where the next window starts
 
     def push(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        samples = np.asarray(samples, dtype=np.float64).reshape(-1, 6)
+        samples = np.asarray(samples, dtype=np.float64)
+        if samples.ndim != 2 or samples.shape[1] != 6:  # reshaped, a (600,) would be 100 rows
+            raise ValueError(f"Windower.push: samples must be (n, 6), got {samples.shape}")
         self._buffer = np.concatenate([self._buffer, self._filter(samples)])
         end = self._buffer_start + len(self._buffer)
         starts = np.arange(self._next_window, end - WINDOW + 1, STEP, dtype=np.int64)
