@@ -223,6 +223,8 @@ def test_a_stream_refuses_bad_samples_and_goes_on_as_if_not_pushed(tiny_run, rng
     first = stream.push(good[:200])
     with pytest.raises(DataError, match=re.escape(needle)):
         stream.push(samples)
+    with pytest.raises(DataError, match="Predictor.predict: .*" + re.escape(needle)):
+        predictor.predict(samples)
     # a NaN let through would have stayed in the filters' state, and every later window NaN
     rest = stream.push(good[200:])
     whole = predictor.recognizer().push(good)

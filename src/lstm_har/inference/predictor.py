@@ -169,6 +169,8 @@ class Predictor:
         (``signal.calibration.POCKET_MOTION_G``); the waist when it barely moves.
         """
 
+        samples = _checked(samples, "Predictor.predict")
+
         def chunks() -> Iterator[np.ndarray]:
             return (samples[i : i + chunk] for i in range(0, len(samples), chunk))
 
@@ -377,27 +379,27 @@ class Recognizer:
                                    gravity=window_gravity(windows))  # fmt: skip
 
 
-def _checked(samples: np.ndarray) -> np.ndarray:
-    """Pushed samples as float64 ``(n, 6)``, else a ``DataError`` before they reach the
-    stream's filters (a NaN would stay in their state for good) or its buffer."""
+def _checked(samples: np.ndarray, who: str = "Recognizer.push") -> np.ndarray:
+    """Samples given to ``who`` as float64 ``(n, 6)``, else a ``DataError`` before they reach
+    a stream's filters (a NaN would stay in their state for good) or its buffer."""
     try:
         x = np.asarray(samples, dtype=np.float64)
     except (TypeError, ValueError) as e:
-        raise DataError(f"Recognizer.push: samples must be numbers ({e})") from None
+        raise DataError(f"{who}: samples must be numbers ({e})") from None
     if x.ndim != 2 or x.shape[1] != 6:
-        raise DataError("Recognizer.push: samples must be (n, 6), acc x, y, z in g then gyro "
+        raise DataError(f"{who}: samples must be (n, 6), acc x, y, z in g then gyro "
                         f"x, y, z in rad/s; got shape {x.shape}")  # fmt: skip
     finite = np.isfinite(x).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
-        raise DataError(f"Recognizer.push: sample {row} is not finite ({x[row].tolist()}); "
-                        "fill or drop missing values before pushing")  # fmt: skip
+        raise DataError(f"{who}: sample {row} is not finite ({x[row].tolist()}); "
+                        "fill or drop missing values first")  # fmt: skip
     acc, gyro = np.abs(x[:, :3]).max(initial=0.0), np.abs(x[:, 3:]).max(initial=0.0)
     if acc > PHONE_MAX_G:  # the limits read_recording holds a file to
-        raise DataError(f"Recognizer.push: acceleration reads {acc:.3g} g; push takes g "
+        raise DataError(f"{who}: acceleration reads {acc:.3g} g; push takes g "
                         "(m/s^2 divided by 9.80665)")  # fmt: skip
     if gyro > 3 * GYRO_MAX_RAD_S:
-        raise DataError(f"Recognizer.push: rotation reads {gyro:.3g} rad/s; push takes rad/s "
+        raise DataError(f"{who}: rotation reads {gyro:.3g} rad/s; push takes rad/s "
                         "(deg/s times pi/180)")  # fmt: skip
     return x
 
