@@ -17,6 +17,7 @@ import statistics
 from pathlib import Path
 
 from lstm_har._files import atomic_write, read_json, write_json
+from lstm_har.checkpoint import weights_sha256
 from lstm_har.inference.export import export
 from lstm_har.models import Classifier
 from lstm_har.signal import SAMPLE_RATE_HZ, STEP
@@ -184,7 +185,7 @@ def main() -> None:
         shutil.copyfile(run / name, out / name)
     meta = read_json(out / "model.json") | {"trained_with": args.command, "seed": args.seed}
     write_json(out / "model.json", meta)
-    export(model, out, "onnx")
+    export(model, out, "onnx", weights_sha256(out))
     metrics, summary = read_json(run / "metrics.json"), read_json(args.sweep / "summary.json")
     text = card(args.name, meta, metrics, summary, args.command, args.seed, args.sweep,
                 args.orientations.read_text())  # fmt: skip

@@ -15,6 +15,7 @@ from rounding import UNIT_ROUNDOFF, assert_within_rounding, classifier_terms, ga
 
 from lstm_har.cli import main
 from lstm_har.data import TEST_SUBJECTS, packaged
+from lstm_har.errors import CheckpointError
 from lstm_har.inference.export import export
 from lstm_har.inference.onnx_engine import onnx_proba
 from lstm_har.inference.predictor import PRETRAINED, Predictor, pretrained_dir
@@ -72,6 +73,24 @@ def test_onnx_matches_pytorch(tiny_run, tmp_path, rng):
         expected = model.proba(torch.from_numpy(X)).numpy()
     assert_within_rounding(proba(X), expected, model_terms(model.spec), scale=1.0, computed_in=F32)
     assert classes == model.spec.classes
+
+
+def test_an_onnx_file_exported_before_a_retrain_is_refused(tiny_run, tmp_path, capsys):
+    import shutil
+
+    from lstm_har.checkpoint import load_model_files, save_model_files
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    assert main(["export", str(run)]) == 0
+    Predictor.from_model(run, engine="onnx")  # the weights it was exported from
+    spec, state = load_model_files(run)
+    save_model_files(run, {k: v + 0.01 for k, v in state.items()}, spec)  # as if retrained
+    for engine in ("onnx", "auto"):  # auto would have taken the stale file
+        with pytest.raises(CheckpointError, match="exported from other weights"):
+            Predictor.from_model(run, engine=engine)
+    assert main(["export", str(run)]) == 0
+    assert Predictor.from_model(run).engine == "onnx"
 
 
 def test_cli_export_and_onnx_engine(tiny_run, tmp_path, capsys):

@@ -239,6 +239,13 @@ def load_model_files(directory: Path) -> tuple[ModelSpec, dict[str, torch.Tensor
     return spec, state
 
 
+def weights_sha256(directory: Path) -> str | None:
+    """The SHA-256 that ``directory/model.json`` records of the weights beside it."""
+    meta = read_json(directory / MODEL_META)
+    value = meta.get("weights_sha256") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def read_spec(directory: Path) -> ModelSpec:
     """The ``ModelSpec`` in ``directory/model.json`` alone (the ONNX engine needs no weights)."""
     path = directory / MODEL_META

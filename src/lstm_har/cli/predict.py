@@ -199,12 +199,14 @@ def _duration(seconds: float) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from ..checkpoint import weights_sha256
     from ..inference.export import export
     from ..inference.predictor import resolve_model
     from ..models import Classifier
 
     source = resolve_model(args.run_dir)
     model = Classifier.load(source, backend="torch")
-    path = export(model, Path(args.out) if args.out else source, args.format)
+    path = export(model, Path(args.out) if args.out else source, args.format,
+                  weights_sha256(source))  # fmt: skip
     print(f"wrote {path}")
     return 0

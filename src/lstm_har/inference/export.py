@@ -37,13 +37,18 @@ class _Proba(nn.Module):
         return self.model.proba_and_novelty(windows)
 
 
-def export(model: Classifier, out: Path, fmt: str = "onnx") -> Path:
+def export(
+    model: Classifier, out: Path, fmt: str = "onnx", weights_sha256: str | None = None
+) -> Path:
     """Write ``model`` (torch backend, eval mode) as ``fmt`` into directory ``out``.
 
     Args:
         model: e.g. ``Classifier.load(run_dir, backend="torch")``.
         out: directory; the file is ``model.onnx`` or ``model.torchscript.pt`` in it.
         fmt: ``"onnx"`` (class names and input channels in its metadata) or ``"torchscript"``.
+        weights_sha256: the hash ``model.json`` records of the weights the model was loaded
+            from (``checkpoint.weights_sha256``), kept in the ONNX metadata so that the
+            engine can tell a file exported before the run was retrained.
     Returns:
         The path written (atomically).
     """
@@ -83,6 +88,7 @@ def export(model: Classifier, out: Path, fmt: str = "onnx") -> Path:
                 "model": model.spec.model,
                 "channels": json.dumps(list(model.spec.channels)),
                 "upright_default": json.dumps(model.spec.to_json()["upright_default"]),
+                **({"weights_sha256": weights_sha256} if weights_sha256 else {}),
             },
         )
     atomic_write(path, data)

@@ -26,9 +26,11 @@ def onnx_proba(path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[st
     return (lambda X: scores(X)[0]), classes
 
 
-def onnx_scores(path: Path) -> tuple[Scores, tuple[str, ...]]:
+def onnx_scores(path: Path, weights_sha256: str | None = None) -> tuple[Scores, tuple[str, ...]]:
     """``(N, 128, C) -> (probabilities (N, K), novelty (N,))`` backed by onnxruntime (novelty
-    zeros for a file exported before it had one), plus the class names stored in the file."""
+    zeros for a file exported before it had one), plus the class names stored in the file.
+    With ``weights_sha256`` (what ``model.json`` records), a file exported from other weights
+    is a ``CheckpointError``: its answers would be those of the model before."""
     try:
         import onnxruntime as ort
     except ImportError:
@@ -42,8 +44,14 @@ def onnx_scores(path: Path) -> tuple[Scores, tuple[str, ...]]:
     except Exception as e:  # onnxruntime raises its own error types
         first = str(e).splitlines()[0]
         raise CheckpointError(f"{path}: not a loadable ONNX model ({first})") from None
+    meta = session.get_modelmeta().custom_metadata_map
+    made_from = meta.get("weights_sha256")  # absent from files exported before it was kept
+    if weights_sha256 and made_from and made_from != weights_sha256:
+        raise CheckpointError(f"{path}: exported from other weights than the model.json beside "
+                              f"it records (retrained since?); run 'lstm-har export "
+                              f"{Path(path).parent}' again, or use --engine torch")  # fmt: skip
     try:
-        classes = tuple(json.loads(session.get_modelmeta().custom_metadata_map["classes"]))
+        classes = tuple(json.loads(meta["classes"]))
     except (KeyError, ValueError, TypeError):
         raise CheckpointError(f"{path}: no class names in its metadata (not exported by "
                               "lstm-har export?)") from None  # fmt: skip

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..checkpoint import ModelSpec, read_spec
+from ..checkpoint import ModelSpec, read_spec, weights_sha256
 from ..errors import CheckpointError, DataError
 from ..signal.calibration import (
     POCKET_MOTION_G,
@@ -116,7 +116,7 @@ class Predictor:
             has_onnx = (folder / ONNX_FILE).is_file() and _onnxruntime_available()
             engine = "onnx" if has_onnx else "torch"
         if engine == "onnx":
-            scores, _ = onnx_scores(folder / ONNX_FILE)
+            scores, _ = onnx_scores(folder / ONNX_FILE, weights_sha256(folder))
             return cls(scores, read_spec(folder), "onnx")
         from ..models import Classifier  # here: the ONNX engine runs without torch
 
