@@ -128,6 +128,14 @@ def test_a_gyroscope_that_stopped_early_is_said_not_to_cover_the_recording(tmp_p
         rec.warnings
     )
     assert abs(len(rec.acc) - 1000) < 5  # the 20 s both sensors saw
+    gyro_file = (folder / "Gyroscope.csv").read_text().splitlines()
+    day = 86_400 * 10**9  # a day later, in the file's nanoseconds
+    (folder / "Gyroscope.csv").write_text("\n".join(
+        [gyro_file[0], *(f"{int(r.split(',')[0]) + day},{r.split(',', 1)[1]}"
+                         for r in gyro_file[1:])]) + "\n")  # fmt: skip
+    with pytest.raises(DataError, match=r"do not overlap \(acc 2023-11-14 22:13:20 UTC to .*, "
+                                        r"gyro 2023-11-15 22:13:20 UTC to"):  # fmt: skip
+        read_recording(folder)
 
 
 def test_two_recordings_in_one_folder_and_accelerometer_only(tmp_path, capsys):

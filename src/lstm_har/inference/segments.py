@@ -7,6 +7,7 @@ samples before it is built, so timestamps cannot drive memory.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -55,10 +56,11 @@ def to_segments(
     def seconds(times: np.ndarray) -> float:  # recorded, without the pauses that cut
         return float(np.where(np.diff(times) > MAX_GAP_S, 0.0, np.diff(times)).sum())
 
-    span = seconds(t)
+    span, t_acc = seconds(t), t
     t, values = gyro_at(t, acc, t_gyro, gyro)
     if len(t) < 2:
-        raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap")
+        raise DataError(f"{name}: the accelerometer and gyroscope times do not overlap "
+                        f"(acc {_span(t_acc)}, gyro {_span(t_gyro)})")  # fmt: skip
     covered = seconds(t)
     if span - covered > max(MAX_GAP_S, 0.01 * span):  # more than a sensor's start-up lag
         warnings.append(f"the gyroscope covers {covered:.0f} s of the accelerometer's "
@@ -94,6 +96,18 @@ def to_segments(
                         f"({WINDOW / SAMPLE_RATE_HZ:.2f} s at 50 Hz) in a row make one "
                         "window")  # fmt: skip
     return float(t[0]), segments
+
+
+def _span(t: np.ndarray) -> str:
+    """A stream's first and last times, for messages: ``0 s to 60 s``, or UTC clock times
+    for times since the epoch."""
+
+    def when(x: float) -> str:
+        if x < 1e8:  # before 1973: seconds on the recording's own clock
+            return f"{x:.6g} s"
+        return dt.datetime.fromtimestamp(x, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    return f"{when(float(t[0]))} to {when(float(t[-1]))}"
 
 
 def gyro_at(
